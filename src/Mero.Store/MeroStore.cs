@@ -1,0 +1,106 @@
+using RocksDbSharp;
+
+namespace Mero.Store;
+
+/// <summary>
+/// The node's RocksDB database: one column family per <see cref="Column"/>. Every logical change is
+/// one <see cref="StoreBatch"/> committed atomically, so a failure never leaves half a write behind.
+/// </summary>
+public sealed class MeroStore : IDisposable
+{
+    private readonly RocksDb _db;
+    private readonly ColumnFamilyHandle[] _handles;
+    private readonly WriteOptions _writeOptions;
+
+    private MeroStore(RocksDb db, ColumnFamilyHandle[] handles, bool syncWrites)
+    {
+        _db = db;
+        _handles = handles;
+        _writeOptions = new WriteOptions().SetSync(syncWrites);
+    }
+
+    public string Path { get; private init; } = "";
+
+    /// <summary>Opens (creating if missing) the database at <paramref name="path"/> with every column family.</summary>
+    public static MeroStore Open(string path, StoreOptions? options = null)
+    {
+        options ??= StoreOptions.Default;
+        Directory.CreateDirectory(path);
+        var dbOptions = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetCreateMissingColumnFamilies(true)
+            .SetMaxOpenFiles(options.MaxOpenFiles);
+
+        var families = new ColumnFamilies();
+        foreach (var column in Enum.GetValues<Column>())
+        {
+            families.Add(ColumnName(column), new ColumnFamilyOptions());
+        }
+
+        var db = RocksDb.Open(dbOptions, path, families);
+        var handles = Enum.GetValues<Column>().Select(c => db.GetColumnFamily(ColumnName(c))).ToArray();
+        return new MeroStore(db, handles, options.SyncWrites) { Path = path };
+    }
+
+    public byte[]? Get(Column column, ReadOnlySpan<byte> key) => _db.Get(key, Handle(column));
+
+    public bool Has(Column column, ReadOnlySpan<byte> key) => _db.Get(key, Handle(column)) is not null;
+
+    public StoreBatch CreateBatch() => new(this);
+
+    /// <summary>Writes the whole batch or nothing.</summary>
+    public void Commit(StoreBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!ReferenceEquals(batch.Owner, this))
+        {
+            throw new InvalidOperationException("batch belongs to another store");
+        }
+
+        _db.Write(batch.Inner, _writeOptions);
+    }
+
+    /// <summary>Entries of a column whose key starts with <paramref name="prefix"/>, in key order.</summary>
+    public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(Column column, byte[] prefix)
+    {
+        using var iterator = _db.NewIterator(Handle(column));
+        for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
+        {
+            var key = iterator.Key();
+            if (!key.AsSpan().StartsWith(prefix))
+            {
+                yield break;
+            }
+
+            yield return new(key, iterator.Value());
+        }
+    }
+
+    /// <summary>Liveness probe for health checks: a read that must not throw.</summary>
+    public bool Ping()
+    {
+        try
+        {
+            _db.Get(StoreKeys.PingKey, Handle(Column.Meta));
+            return true;
+        }
+        catch (RocksDbException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _db.Dispose();
+    }
+
+    internal ColumnFamilyHandle Handle(Column column) => _handles[(int)column];
+
+    private static string ColumnName(Column column) => column.ToString().ToLowerInvariant();
+}
+
+public sealed record StoreOptions(bool SyncWrites = false, int MaxOpenFiles = 512)
+{
+    public static StoreOptions Default { get; } = new();
+}

@@ -1,0 +1,35 @@
+using RocksDbSharp;
+
+namespace Mero.Store;
+
+/// <summary>A set of writes that <see cref="MeroStore.Commit"/> applies atomically.</summary>
+public sealed class StoreBatch : IDisposable
+{
+    internal StoreBatch(MeroStore owner)
+    {
+        Owner = owner;
+        Inner = new WriteBatch();
+    }
+
+    internal MeroStore Owner { get; }
+
+    internal WriteBatch Inner { get; }
+
+    public int Count { get; private set; }
+
+    public StoreBatch Put(Column column, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        Inner.Put(key, value, Owner.Handle(column));
+        Count++;
+        return this;
+    }
+
+    public StoreBatch Delete(Column column, ReadOnlySpan<byte> key)
+    {
+        Inner.Delete(key.ToArray(), Owner.Handle(column));
+        Count++;
+        return this;
+    }
+
+    public void Dispose() => Inner.Dispose();
+}
