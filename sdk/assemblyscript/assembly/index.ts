@@ -1,0 +1,18 @@
+// Mero / Calimero guest SDK for AssemblyScript.
+//
+//   import { env, storage, json, utf8, Args, JsonWriter, JsonValue } from "<path>/sdk/assemblyscript/assembly";
+//
+// Build apps with `--use abort=sdk/assemblyscript/assembly/abort/__mero_abort`
+// (scripts/build-apps.sh does) so runtime aborts become `panic_utf8` calls.
+
+import * as env from "./env";
+import * as storage from "./storage";
+import * as json from "./json";
+import * as utf8 from "./utf8";
+import * as sys from "./sys";
+
+export { env, storage, json, utf8, sys };
+export { Args } from "./args";
+export { JsonValue, JsonWriter, JsonKind } from "./json";
+export { ByteBuf } from "./bytes";
+export { __mero_abort } from "./abort";

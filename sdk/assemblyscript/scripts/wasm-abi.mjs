@@ -1,0 +1,137 @@
+// Checks a built guest module against the host ABI: exact import names and
+// signatures (module "env", all params i64), `memory` exported, no `_start`,
+// every exported function is an app method `() -> ()` with a valid name.
+// Pure JS: parses the type/import/function/export sections itself, because
+// WebAssembly.Module.imports/exports do not report signatures.
+
+/** The host functions the SDK may import: name → [param count, result]. */
+export const ALLOWED_IMPORTS = {
+  input: [1, null],
+  register_len: [1, "i64"],
+  read_register: [2, "i32"],
+  value_return: [1, null],
+  storage_read: [2, "i32"],
+  storage_write: [3, "i32"],
+  storage_remove: [2, "i32"],
+  log_utf8: [1, null],
+  panic_utf8: [2, null],
+  emit: [1, null],
+  context_id: [1, null],
+  executor_id: [1, null],
+};
+
+const VALTYPES = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref" };
+
+class Reader {
+  constructor(bytes, pos = 0, end = bytes.length) {
+    this.b = bytes;
+    this.pos = pos;
+    this.end = end;
+  }
+  byte() {
+    if (this.pos >= this.end) throw new Error("unexpected end of section");
+    return this.b[this.pos++];
+  }
+  u32() {
+    let result = 0, shift = 0, byte;
+    do {
+      byte = this.byte();
+      result |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return result >>> 0;
+  }
+  name() {
+    const n = this.u32();
+    const s = new TextDecoder().decode(this.b.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return s;
+  }
+  valtype() {
+    const t = this.byte();
+    return VALTYPES[t] ?? `0x${t.toString(16)}`;
+  }
+  limits() {
+    const flags = this.byte();
+    this.u32();
+    if (flags & 1) this.u32();
+  }
+}
+
+/** Parses the sections needed for the ABI check. */
+export function parseModule(bytes) {
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  if (b.length < 8 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) throw new Error("not a wasm module");
+  const types = [], imports = [], funcTypes = [], exports = [];
+  const r = new Reader(b, 8);
+  while (r.pos < b.length) {
+    const id = r.byte();
+    const size = r.u32();
+    const s = new Reader(b, r.pos, r.pos + size);
+    r.pos += size;
+    if (id === 1) {
+      for (let n = s.u32(); n > 0; n--) {
+        const form = s.byte();
+        if (form !== 0x60) throw new Error(`unsupported type form 0x${form.toString(16)}`);
+        const params = [];
+        for (let p = s.u32(); p > 0; p--) params.push(s.valtype());
+        const results = [];
+        for (let q = s.u32(); q > 0; q--) results.push(s.valtype());
+        types.push({ params, results });
+      }
+    } else if (id === 2) {
+      for (let n = s.u32(); n > 0; n--) {
+        const module = s.name(), name = s.name(), kind = s.byte();
+        const imp = { module, name, kind: ["function", "table", "memory", "global", "tag"][kind] ?? String(kind) };
+        if (kind === 0) imp.type = types[s.u32()];
+        else if (kind === 1) { s.byte(); s.limits(); }
+        else if (kind === 2) s.limits();
+        else if (kind === 3) { s.valtype(); s.byte(); }
+        else if (kind === 4) { s.byte(); s.u32(); }
+        imports.push(imp);
+      }
+    } else if (id === 3) {
+      for (let n = s.u32(); n > 0; n--) funcTypes.push(types[s.u32()]);
+    } else if (id === 7) {
+      for (let n = s.u32(); n > 0; n--) {
+        const name = s.name(), kind = s.byte(), index = s.u32();
+        exports.push({ name, kind: ["function", "table", "memory", "global", "tag"][kind] ?? String(kind), index });
+      }
+    }
+  }
+  const importedFuncs = imports.filter((i) => i.kind === "function");
+  for (const e of exports) {
+    if (e.kind === "function") {
+      e.type = e.index < importedFuncs.length ? importedFuncs[e.index].type : funcTypes[e.index - importedFuncs.length];
+    }
+  }
+  return { types, imports, exports };
+}
+
+const sig = (t) => `(${t.params.join(", ")}) -> (${t.results.join(", ")})`;
+
+/** Returns a list of ABI violations (empty if the module is fine). */
+export function checkModule(bytes) {
+  const problems = [];
+  const { imports, exports } = parseModule(bytes);
+  for (const imp of imports) {
+    const where = `import ${imp.module}.${imp.name}`;
+    if (imp.module !== "env") { problems.push(`${where}: module must be "env"`); continue; }
+    if (imp.kind !== "function") { problems.push(`${where}: only function imports are allowed (got ${imp.kind})`); continue; }
+    const want = Object.hasOwn(ALLOWED_IMPORTS, imp.name) ? ALLOWED_IMPORTS[imp.name] : undefined;
+    if (!want) { problems.push(`${where}: not an allowed host function`); continue; }
+    const [nparams, result] = want;
+    const ok = imp.type.params.length === nparams && imp.type.params.every((p) => p === "i64") &&
+      (result === null ? imp.type.results.length === 0 : imp.type.results.length === 1 && imp.type.results[0] === result);
+    if (!ok) problems.push(`${where}: signature ${sig(imp.type)}, expected (${Array(nparams).fill("i64").join(", ")}) -> (${result ?? ""})`);
+  }
+  if (!exports.some((e) => e.name === "memory" && e.kind === "memory")) problems.push("memory is not exported");
+  for (const e of exports) {
+    if (e.name === "memory" && e.kind === "memory") continue;
+    if (e.name === "_start") { problems.push("exports _start"); continue; }
+    if (e.kind !== "function") { problems.push(`export ${e.name}: only functions and memory may be exported (got ${e.kind})`); continue; }
+    if (!/^[A-Za-z0-9_]{1,256}$/.test(e.name)) problems.push(`export ${e.name}: not a valid method name ([A-Za-z0-9_], ≤ 256 bytes)`);
+    if (e.type.params.length !== 0 || e.type.results.length !== 0) problems.push(`export ${e.name}: signature ${sig(e.type)}, expected () -> ()`);
+  }
+  return problems;
+}
