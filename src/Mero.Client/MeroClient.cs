@@ -1,0 +1,333 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Mero.Api;
+
+namespace Mero.Client;
+
+/// <summary>
+/// A typed client for a node's admin API (<c>/admin-api</c>) and JSON-RPC endpoint (<c>/jsonrpc</c>).
+/// Every method returns the response's <c>data</c> (or the JSON-RPC <c>result</c>) and throws
+/// <see cref="MeroApiException"/> on any failure.
+/// </summary>
+public sealed class MeroClient : IDisposable
+{
+    private const int MaxErrorSnippet = 200;
+
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private long _nextRpcId;
+
+    /// <summary>A client with its own <see cref="HttpClient"/> (optionally over <paramref name="handler"/>).</summary>
+    public MeroClient(Uri baseAddress, HttpMessageHandler? handler = null, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseAddress);
+        BaseAddress = Normalize(baseAddress);
+        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: true);
+        if (timeout is { } t)
+        {
+            _http.Timeout = t;
+        }
+
+        _ownsHttp = true;
+    }
+
+    /// <summary>A client over a caller-owned <see cref="HttpClient"/>; requests use <paramref name="baseAddress"/>.</summary>
+    public MeroClient(HttpClient httpClient, Uri baseAddress)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        ArgumentNullException.ThrowIfNull(baseAddress);
+        BaseAddress = Normalize(baseAddress);
+        _http = httpClient;
+        _ownsHttp = false;
+    }
+
+    /// <summary>The node's base URL, always ending in <c>/</c>.</summary>
+    public Uri BaseAddress { get; }
+
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+
+    public Task<HealthStatus> HealthAsync(CancellationToken ct = default) =>
+        GetAsync<HealthStatus>("admin-api/health", ct);
+
+    /// <summary>Installs a WASM file that is on the node's own disk (<paramref name="request"/>'s path must be absolute).</summary>
+    public Task<InstallApplicationResponseData> InstallDevApplicationAsync(InstallDevApplicationRequest request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return PostJsonAsync<InstallDevApplicationRequest, InstallApplicationResponseData>("admin-api/install-dev-application", request, ct);
+    }
+
+    /// <summary>Uploads WASM bytes as <c>multipart/form-data</c> (part <c>file</c>, plus optional <c>metadata</c>, <c>package</c>, <c>version</c>).</summary>
+    public async Task<InstallApplicationResponseData> UploadApplicationAsync(
+        Stream wasm,
+        string fileName = "app.wasm",
+        string? metadata = null,
+        string? package = null,
+        string? version = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(wasm);
+        using var form = new MultipartFormDataContent();
+        var file = new StreamContent(wasm);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/wasm");
+        form.Add(file, "file", string.IsNullOrEmpty(fileName) ? "app.wasm" : fileName);
+        AddText(form, "metadata", metadata);
+        AddText(form, "package", package);
+        AddText(form, "version", version);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url("admin-api/install-application/upload")) { Content = form };
+        return await SendForDataAsync<InstallApplicationResponseData>(request, ct).ConfigureAwait(false);
+    }
+
+    public async Task<InstallApplicationResponseData> UploadApplicationAsync(
+        byte[] wasm,
+        string fileName = "app.wasm",
+        string? metadata = null,
+        string? package = null,
+        string? version = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(wasm);
+        using var stream = new MemoryStream(wasm, writable: false);
+        return await UploadApplicationAsync(stream, fileName, metadata, package, version, ct).ConfigureAwait(false);
+    }
+
+    public Task<ListApplicationsData> ListApplicationsAsync(CancellationToken ct = default) =>
+        GetAsync<ListApplicationsData>("admin-api/applications", ct);
+
+    /// <summary>The application, or <c>{"application": null}</c> when the node does not have it.</summary>
+    public Task<GetApplicationData> GetApplicationAsync(string applicationId, CancellationToken ct = default) =>
+        GetAsync<GetApplicationData>($"admin-api/applications/{Segment(applicationId)}", ct);
+
+    public Task<CreateContextResponseData> CreateContextAsync(CreateContextRequest request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return PostJsonAsync<CreateContextRequest, CreateContextResponseData>("admin-api/contexts", request, ct);
+    }
+
+    public Task<ListContextsData> ListContextsAsync(CancellationToken ct = default) =>
+        GetAsync<ListContextsData>("admin-api/contexts", ct);
+
+    /// <summary>The context; an unknown id is a <see cref="MeroApiException"/> with status 404.</summary>
+    public Task<ContextDto> GetContextAsync(string contextId, CancellationToken ct = default) =>
+        GetAsync<ContextDto>($"admin-api/contexts/{Segment(contextId)}", ct);
+
+    public async Task<DeleteContextData> DeleteContextAsync(string contextId, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, Url($"admin-api/contexts/{Segment(contextId)}"));
+        return await SendForDataAsync<DeleteContextData>(request, ct).ConfigureAwait(false);
+    }
+
+    public Task<ContextIdentitiesData> GetContextIdentitiesAsync(string contextId, CancellationToken ct = default) =>
+        GetAsync<ContextIdentitiesData>($"admin-api/contexts/{Segment(contextId)}/identities", ct);
+
+    /// <summary>
+    /// Calls <paramref name="method"/> of the app in <paramref name="contextId"/> through JSON-RPC <c>execute</c>.
+    /// A JSON-RPC error (unknown context, panic, unauthorized executor…) is a <see cref="MeroApiException"/>
+    /// of kind <see cref="MeroErrorKind.JsonRpc"/> with <see cref="MeroApiException.RpcCode"/> set.
+    /// </summary>
+    public async Task<ExecuteResult> ExecuteAsync(
+        string contextId,
+        string method,
+        JsonElement args,
+        string? executorPublicKey = null,
+        CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(contextId);
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        var id = Interlocked.Increment(ref _nextRpcId);
+        var parameters = new ExecuteParams(
+            contextId,
+            method,
+            args.ValueKind == JsonValueKind.Undefined ? null : args,
+            executorPublicKey);
+        var rpc = new JsonRpcRequest(
+            "2.0",
+            JsonSerializer.SerializeToElement(id, ApiJson.Options),
+            "execute",
+            JsonSerializer.SerializeToElement(parameters, ApiJson.Options));
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url("jsonrpc")) { Content = JsonBody(rpc) };
+        using var response = await SendAsync(request, ct).ConfigureAwait(false);
+        var body = await ReadBodyAsync(response, ct).ConfigureAwait(false);
+
+        JsonRpcResponse<ExecuteResult>? decoded = null;
+        Exception? decodeError = null;
+        try
+        {
+            decoded = JsonSerializer.Deserialize<JsonRpcResponse<ExecuteResult>>(body, ApiJson.Options);
+        }
+        catch (JsonException ex)
+        {
+            decodeError = ex;
+        }
+
+        if (decoded?.Error is { } error)
+        {
+            throw MeroApiException.JsonRpc(response.StatusCode, error);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw HttpError(response.StatusCode, body);
+        }
+
+        if (decoded?.Result is not { } result)
+        {
+            throw MeroApiException.InvalidResponse(
+                response.StatusCode,
+                $"the node's JSON-RPC response has neither 'result' nor 'error': {Snippet(body)}",
+                decodeError);
+        }
+
+        // Tolerate nodes that omit empty lists.
+        return result with { Logs = result.Logs ?? [], Events = result.Events ?? [] };
+    }
+
+    private async Task<T> GetAsync<T>(string path, CancellationToken ct)
+        where T : class
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Url(path));
+        return await SendForDataAsync<T>(request, ct).ConfigureAwait(false);
+    }
+
+    private async Task<TResponse> PostJsonAsync<TRequest, TResponse>(string path, TRequest body, CancellationToken ct)
+        where TResponse : class
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url(path)) { Content = JsonBody(body) };
+        return await SendForDataAsync<TResponse>(request, ct).ConfigureAwait(false);
+    }
+
+    private async Task<T> SendForDataAsync<T>(HttpRequestMessage request, CancellationToken ct)
+        where T : class
+    {
+        using var response = await SendAsync(request, ct).ConfigureAwait(false);
+        var body = await ReadBodyAsync(response, ct).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw HttpError(response.StatusCode, body);
+        }
+
+        DataResponse<T>? envelope;
+        try
+        {
+            envelope = JsonSerializer.Deserialize<DataResponse<T>>(body, ApiJson.Options);
+        }
+        catch (JsonException ex)
+        {
+            throw MeroApiException.InvalidResponse(
+                response.StatusCode,
+                $"the node's response to {request.Method} {request.RequestUri?.AbsolutePath} is not the expected JSON: {ex.Message}",
+                ex);
+        }
+
+        return envelope?.Data ?? throw MeroApiException.InvalidResponse(
+            response.StatusCode,
+            $"the node's response to {request.Method} {request.RequestUri?.AbsolutePath} has no 'data': {Snippet(body)}");
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        try
+        {
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw MeroApiException.Transport($"cannot reach the node at {BaseAddress}: {ex.Message}", ex);
+        }
+        catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw MeroApiException.Transport($"the node at {BaseAddress} did not answer within {_http.Timeout.TotalSeconds:0.#} s", ex);
+        }
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw MeroApiException.Transport($"the connection failed while reading the response: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>An admin API failure: the body's <c>error</c> when it has one, else the status and a snippet.</summary>
+    private static MeroApiException HttpError(HttpStatusCode status, byte[] body)
+    {
+        string? message = null;
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var error))
+            {
+                message = error.ValueKind switch
+                {
+                    JsonValueKind.String => error.GetString(),
+                    JsonValueKind.Object when error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String => m.GetString(),
+                    _ => error.GetRawText(),
+                };
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        if (string.IsNullOrEmpty(message))
+        {
+            var text = Snippet(body);
+            message = text.Length == 0 ? $"{(int)status} {status}" : $"{(int)status} {status}: {text}";
+        }
+
+        return MeroApiException.Http(status, message);
+    }
+
+    private static string Snippet(byte[] body)
+    {
+        var text = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, MaxErrorSnippet * 4)).Trim();
+        return text.Length <= MaxErrorSnippet ? text : text[..MaxErrorSnippet] + "...";
+    }
+
+    private static ByteArrayContent JsonBody<T>(T value)
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, ApiJson.Options));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
+    }
+
+    private static void AddText(MultipartFormDataContent form, string name, string? value)
+    {
+        if (value is not null)
+        {
+            form.Add(new StringContent(value, Encoding.UTF8), name);
+        }
+    }
+
+    private Uri Url(string relative) => new(BaseAddress, relative);
+
+    private static string Segment(string id)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return Uri.EscapeDataString(id);
+    }
+
+    private static Uri Normalize(Uri baseAddress)
+    {
+        if (!baseAddress.IsAbsoluteUri || (baseAddress.Scheme != Uri.UriSchemeHttp && baseAddress.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"'{baseAddress}' is not an http(s) URL", nameof(baseAddress));
+        }
+
+        var text = baseAddress.GetLeftPart(UriPartial.Path);
+        return new Uri(text.EndsWith('/') ? text : text + "/");
+    }
+}

@@ -1,0 +1,3 @@
+using Meroctl;
+
+return await Cli.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
