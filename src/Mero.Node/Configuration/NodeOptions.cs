@@ -1,0 +1,98 @@
+using System.Net;
+
+namespace Mero.Node.Configuration;
+
+/// <summary>What a running node needs from its home directory and config, validated once at start.</summary>
+public sealed record NodeOptions
+{
+    public required string HomeDirectory { get; init; }
+
+    public required string DataPath { get; init; }
+
+    public required string BlobPath { get; init; }
+
+    public required IReadOnlyList<IPEndPoint> ServerEndpoints { get; init; }
+
+    public bool AdminApiEnabled { get; init; } = true;
+
+    public bool JsonRpcEnabled { get; init; } = true;
+
+    public RuntimeLimitOverrides RuntimeLimits { get; init; } = new();
+
+    public void Validate()
+    {
+        if (ServerEndpoints.Count == 0)
+        {
+            throw new NodeConfigException("[server] listen has no /ip4|ip6/.../tcp/PORT address");
+        }
+
+        RuntimeLimits.Validate();
+    }
+
+    /// <summary>Reads <c>config.toml</c> in <paramref name="homeDirectory"/> and resolves relative paths against it.</summary>
+    public static NodeOptions FromConfig(string homeDirectory, NodeConfigFile config)
+    {
+        var endpoints = new List<IPEndPoint>();
+        foreach (var address in config.Server.Listen)
+        {
+            if (!Multiaddr.TryParseTcp(address, out var endpoint))
+            {
+                throw new NodeConfigException($"[server] listen: '{address}' is not a /ip4|ip6/ADDR/tcp/PORT multiaddr");
+            }
+
+            endpoints.Add(endpoint);
+        }
+
+        var limits = config.Runtime.Limits;
+        var options = new NodeOptions
+        {
+            HomeDirectory = homeDirectory,
+            DataPath = Path.GetFullPath(config.Datastore.Path, homeDirectory),
+            BlobPath = Path.GetFullPath(config.Blobstore.Path, homeDirectory),
+            ServerEndpoints = endpoints,
+            AdminApiEnabled = config.Server.Admin.Enabled,
+            JsonRpcEnabled = config.Server.Jsonrpc.Enabled,
+            RuntimeLimits = new RuntimeLimitOverrides
+            {
+                MaxLogs = limits.MaxLogs,
+                MaxLogSize = limits.MaxLogSize,
+                MaxFuel = limits.MaxFuel,
+                MaxMemoryPages = limits.MaxMemoryPages,
+                ExecutionTimeout = limits.ExecutionTimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            },
+        };
+        options.Validate();
+        return options;
+    }
+}
+
+/// <summary>The VM limits an operator may change in <c>[runtime.limits]</c>; null keeps the default.</summary>
+public sealed record RuntimeLimitOverrides
+{
+    public int? MaxLogs { get; init; }
+
+    public int? MaxLogSize { get; init; }
+
+    public long? MaxFuel { get; init; }
+
+    public int? MaxMemoryPages { get; init; }
+
+    public TimeSpan? ExecutionTimeout { get; init; }
+
+    public void Validate()
+    {
+        Check(MaxLogs is null or (> 0 and <= 1_000_000), "max_logs must be 1..1000000");
+        Check(MaxLogSize is null or (> 0 and <= 10 * 1024 * 1024), "max_log_size must be 1..10 MiB");
+        Check(MaxFuel is null or > 0, "max_fuel must be positive");
+        Check(MaxMemoryPages is null or (> 0 and <= 65536), "max_memory_pages must be 1..65536");
+        Check(ExecutionTimeout is null || (ExecutionTimeout > TimeSpan.Zero && ExecutionTimeout <= TimeSpan.FromMinutes(10)), "execution_timeout_ms must be 1ms..10min");
+    }
+
+    private static void Check(bool ok, string message)
+    {
+        if (!ok)
+        {
+            throw new NodeConfigException($"[runtime.limits] {message}");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Mero.Runtime;
+
+namespace Mero.Node.Contexts;
+
+/// <summary>A context the node just created, with the identity it made for itself.</summary>
+public sealed record CreatedContext(ContextId ContextId, PublicKey MemberPublicKey, Hash RootHash);
+
+/// <summary>The result of one execute: the runtime's outcome and the state root after it.</summary>
+public sealed record ExecutionReport(ContextId ContextId, PublicKey Executor, Outcome Outcome, Hash RootHash, int StateChanges);
+
+/// <summary>Messages to the context manager's mailbox; each carries the promise its caller awaits.</summary>
+internal abstract record ContextCommand
+{
+    public abstract void Fail(Exception error);
+
+    public abstract void Cancel();
+}
+
+internal abstract record ContextCommand<T> : ContextCommand
+{
+    public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public override void Fail(Exception error) => Completion.TrySetException(error);
+
+    public override void Cancel() => Completion.TrySetCanceled();
+}
+
+internal sealed record CreateContextCommand(ApplicationId ApplicationId, byte[] InitArgs, Hash? Seed, string? Name, CancellationToken Token)
+    : ContextCommand<CreatedContext>;
+
+internal sealed record ExecuteCommand(ContextId ContextId, string Method, byte[] Input, PublicKey? Executor, CancellationToken Token)
+    : ContextCommand<ExecutionReport>;
+
+internal sealed record DeleteContextCommand(ContextId ContextId, CancellationToken Token) : ContextCommand<bool>;

@@ -1,0 +1,228 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Mero.Crypto;
+using Mero.Node.Applications;
+using Mero.Runtime;
+using Mero.State;
+using Mero.Store;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Mero.Node.Contexts;
+
+/// <summary>
+/// Owns every context-changing operation. Commands arrive in one mailbox and one loop runs them in
+/// order, so state, roots and records change without locks; each command commits in one batch.
+/// Reads (list, get, identities) go straight to the store, which only ever holds whole commits.
+/// </summary>
+public sealed partial class ContextManager : BackgroundService
+{
+    private const string InitMethod = "init";
+
+    private readonly Channel<ContextCommand> _mailbox = Channel.CreateBounded<ContextCommand>(
+        new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly MeroStore _store;
+    private readonly ApplicationManager _applications;
+    private readonly WasmEngine _engine;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ContextManager> _logger;
+
+    public ContextManager(MeroStore store, ApplicationManager applications, WasmEngine engine, TimeProvider time, ILogger<ContextManager> logger)
+    {
+        _store = store;
+        _applications = applications;
+        _engine = engine;
+        _time = time;
+        _logger = logger;
+    }
+
+    public Task<CreatedContext> CreateAsync(ApplicationId applicationId, byte[]? initArgs, Hash? seed, string? name, CancellationToken ct) =>
+        SendAsync(new CreateContextCommand(applicationId, initArgs ?? [], seed, name, ct), ct);
+
+    public Task<ExecutionReport> ExecuteMethodAsync(ContextId contextId, string method, byte[] input, PublicKey? executor, CancellationToken ct) =>
+        SendAsync(new ExecuteCommand(contextId, method, input, executor, ct), ct);
+
+    public Task<bool> DeleteAsync(ContextId contextId, CancellationToken ct) =>
+        SendAsync(new DeleteContextCommand(contextId, ct), ct);
+
+    public IReadOnlyList<ContextRecord> List() =>
+        [.. _store.Scan(Column.Context, []).Select(kv => ContextRecord.Decode(kv.Value))];
+
+    public ContextRecord? Get(ContextId id) =>
+        _store.Get(Column.Context, id.AsSpan()) is { } bytes ? ContextRecord.Decode(bytes) : null;
+
+    public IReadOnlyList<ContextIdentity> Identities(ContextId id) => ContextIdentities.List(_store, id);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var command in _mailbox.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                Handle(command);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _mailbox.Writer.TryComplete();
+            while (_mailbox.Reader.TryRead(out var pending))
+            {
+                pending.Cancel();
+            }
+        }
+    }
+
+    private async Task<T> SendAsync<T>(ContextCommand<T> command, CancellationToken ct)
+    {
+        if (!_mailbox.Writer.TryWrite(command))
+        {
+            await _mailbox.Writer.WriteAsync(command, ct).ConfigureAwait(false);
+        }
+
+        return await command.Completion.Task.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    private void Handle(ContextCommand command)
+    {
+        try
+        {
+            switch (command)
+            {
+                case CreateContextCommand create:
+                    create.Completion.TrySetResult(Create(create));
+                    break;
+                case ExecuteCommand execute:
+                    execute.Completion.TrySetResult(Execute(execute));
+                    break;
+                case DeleteContextCommand delete:
+                    delete.Completion.TrySetResult(Delete(delete.ContextId));
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is NodeException or OperationCanceledException)
+        {
+            command.Fail(ex);
+        }
+        catch (Exception ex)
+        {
+            LogCommandFailed(_logger, command.GetType().Name, ex);
+            command.Fail(ex);
+        }
+    }
+
+    private CreatedContext Create(CreateContextCommand command)
+    {
+        var module = _applications.LoadModule(command.ApplicationId);
+        var contextId = command.Seed is { } seed
+            ? ContextId.FromBytes(Hashing.Sha256Tagged("mero/context/v1", seed.ToArray()).AsSpan())
+            : ContextId.FromBytes(RandomNumberGenerator.GetBytes(32));
+        if (Get(contextId) is not null)
+        {
+            throw new NodeException(NodeErrorKind.InvalidInput, $"context {contextId} already exists (same seed?)");
+        }
+
+        using var member = Ed25519KeyPair.Generate();
+        var transaction = new StateTransaction(_store, contextId, StateDigest.Empty);
+        if (module.ExportedFunctions.Contains(InitMethod))
+        {
+            var args = command.InitArgs.Length == 0 ? "{}"u8.ToArray() : command.InitArgs;
+            var outcome = Run(module, InitMethod, args, contextId, member.PublicKey, transaction, command.Token);
+            if (!outcome.Success)
+            {
+                throw new NodeException(NodeErrorKind.InvalidInput, $"the application's init failed: {outcome.Error?.Message}");
+            }
+        }
+
+        var rootHash = transaction.Digest.ToHash();
+        var record = new ContextRecord(contextId, command.ApplicationId, rootHash, _time.GetUtcNow().ToUnixTimeMilliseconds(), command.Name);
+        using var batch = _store.CreateBatch();
+        transaction.WriteTo(batch);
+        batch.Put(Column.Context, contextId.AsSpan(), record.Encode());
+        ContextIdentities.Put(batch, contextId, new ContextIdentity(member.PublicKey, member.ExportSeed()));
+        _store.Commit(batch);
+        LogCreated(_logger, contextId.ToString(), command.ApplicationId.ToString());
+        return new CreatedContext(contextId, member.PublicKey, rootHash);
+    }
+
+    private ExecutionReport Execute(ExecuteCommand command)
+    {
+        var context = Get(command.ContextId)
+            ?? throw new NodeException(NodeErrorKind.NotFound, $"context {command.ContextId} not found");
+        var executor = ResolveExecutor(command.ContextId, command.Executor);
+        var module = _applications.LoadModule(context.ApplicationId);
+        var transaction = new StateTransaction(_store, context.Id, StateDigest.FromHash(context.RootHash));
+        var outcome = Run(module, command.Method, command.Input, context.Id, executor, transaction, command.Token);
+        if (!outcome.Success || !transaction.HasChanges)
+        {
+            return new ExecutionReport(context.Id, executor, outcome, context.RootHash, 0);
+        }
+
+        var rootHash = transaction.Digest.ToHash();
+        using var batch = _store.CreateBatch();
+        transaction.WriteTo(batch);
+        batch.Put(Column.Context, context.Id.AsSpan(), (context with { RootHash = rootHash }).Encode());
+        _store.Commit(batch);
+        return new ExecutionReport(context.Id, executor, outcome, rootHash, transaction.ChangeCount);
+    }
+
+    private bool Delete(ContextId contextId)
+    {
+        if (Get(contextId) is null)
+        {
+            return false;
+        }
+
+        using var batch = _store.CreateBatch();
+        foreach (var column in new[] { Column.State, Column.PrivateState, Column.Identity })
+        {
+            foreach (var (key, _) in _store.Scan(column, contextId.ToArray()))
+            {
+                batch.Delete(column, key);
+            }
+        }
+
+        batch.Delete(Column.Context, contextId.AsSpan());
+        _store.Commit(batch);
+        LogDeleted(_logger, contextId.ToString());
+        return true;
+    }
+
+    /// <summary>The executor must be a member whose key this node holds; without one, the first owned member acts.</summary>
+    private PublicKey ResolveExecutor(ContextId contextId, PublicKey? requested)
+    {
+        var owned = Identities(contextId).Where(i => i.IsOwned).ToList();
+        if (requested is { } key)
+        {
+            return owned.Any(i => i.PublicKey == key)
+                ? key
+                : throw new NodeException(NodeErrorKind.Unauthorized, $"{key} is not a member of context {contextId} owned by this node");
+        }
+
+        return owned.Count > 0
+            ? owned[0].PublicKey
+            : throw new NodeException(NodeErrorKind.Unauthorized, $"this node holds no member identity of context {contextId}");
+    }
+
+    private Outcome Run(CompiledModule module, string method, byte[] input, ContextId contextId, PublicKey executor, StateTransaction transaction, CancellationToken ct)
+    {
+        var outcome = _engine.Run(module, method, input, new Mero.Runtime.ExecutionContext(contextId.ToArray(), executor.ToArray()), new TransactionStorage(transaction), ct);
+        LogExecuted(_logger, contextId.ToString(), method, outcome.Success, outcome.Elapsed.TotalMilliseconds);
+        return outcome;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created context {ContextId} running {ApplicationId}")]
+    private static partial void LogCreated(ILogger logger, string contextId, string applicationId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted context {ContextId}")]
+    private static partial void LogDeleted(ILogger logger, string contextId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Executed {Method} on {ContextId}: success={Success} in {ElapsedMs} ms")]
+    private static partial void LogExecuted(ILogger logger, string contextId, string method, bool success, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Context command {Command} failed unexpectedly")]
+    private static partial void LogCommandFailed(ILogger logger, string command, Exception error);
+}

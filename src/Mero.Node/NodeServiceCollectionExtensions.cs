@@ -1,0 +1,42 @@
+using Mero.Node.Applications;
+using Mero.Node.Configuration;
+using Mero.Node.Contexts;
+using Mero.Runtime;
+using Mero.Store;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace Mero.Node;
+
+public static class NodeServiceCollectionExtensions
+{
+    /// <summary>Registers the node's store, runtime and managers; the context manager runs as a hosted service.</summary>
+    public static IServiceCollection AddMeroNode(this IServiceCollection services, NodeOptions options)
+    {
+        options.Validate();
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => MeroStore.Open(options.DataPath));
+        services.AddSingleton(sp => new WasmEngine(BuildLimits(options.RuntimeLimits), sp.GetRequiredService<ILogger<WasmEngine>>()));
+        services.AddSingleton<ApplicationManager>();
+        services.AddSingleton<ContextManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<ContextManager>());
+        return services;
+    }
+
+    public static VmLimits BuildLimits(RuntimeLimitOverrides overrides)
+    {
+        var defaults = new VmLimits();
+        var limits = defaults with
+        {
+            MaxLogs = overrides.MaxLogs ?? defaults.MaxLogs,
+            MaxLogSize = overrides.MaxLogSize ?? defaults.MaxLogSize,
+            MaxFuel = overrides.MaxFuel ?? defaults.MaxFuel,
+            MaxMemoryPages = overrides.MaxMemoryPages ?? defaults.MaxMemoryPages,
+            ExecutionDeadline = overrides.ExecutionTimeout ?? defaults.ExecutionDeadline,
+        };
+        limits.Validate();
+        return limits;
+    }
+}

@@ -1,0 +1,135 @@
+using System.Buffers.Binary;
+using Mero.Runtime.Logic;
+
+namespace Mero.Runtime.Host;
+
+/// <summary>Call I/O, logs, events, panics and identity (upstream's system.rs subset).</summary>
+internal static class SystemFunctions
+{
+    private const ulong LocationSize = 24;
+
+    public static void Define(HostFunctionRegistry registry)
+    {
+        registry.Action("input", Input);
+        registry.Action("value_return", ValueReturn);
+        registry.Action("log_utf8", LogUtf8);
+        registry.Action("emit", Emit);
+        registry.Action("panic", Panic);
+        registry.Action("panic_utf8", PanicUtf8);
+        registry.Action("context_id", ContextId);
+        registry.Action("executor_id", ExecutorId);
+    }
+
+    /// <summary>Always sets the register, possibly to an empty value.</summary>
+    private static void Input(VmLogic logic, ulong registerId) => logic.SetRegister(registerId, logic.Input);
+
+    // Upstream's executor_id is a compatibility alias; this runtime has one executor identity.
+    private static void ExecutorId(VmLogic logic, ulong registerId) => logic.SetRegister(registerId, logic.Context.ExecutorId);
+
+    private static void ContextId(VmLogic logic, ulong registerId) => logic.SetRegister(registerId, logic.Context.ContextId);
+
+    /// <summary>ValueReturn is a u64 tag (0 Ok, 1 Err) followed by a Buffer; the last call wins.</summary>
+    private static void ValueReturn(VmLogic logic, ulong valuePtr)
+    {
+        var tag = logic.Memory.ReadU64(valuePtr);
+        var buffer = logic.Memory.ReadBuffer(valuePtr + sizeof(ulong));
+        if (buffer.Len > (ulong)logic.Limits.MaxReturnValueSize)
+        {
+            throw logic.Fail(
+                HostErrorCode.ReturnValueTooLarge,
+                $"return value too large (size: {buffer.Len}, max: {logic.Limits.MaxReturnValueSize})");
+        }
+
+        var bytes = logic.Memory.ReadBytes(buffer);
+        logic.Returned = tag switch
+        {
+            0 => (true, bytes),
+            1 => (false, bytes),
+            _ => throw logic.Fail(
+                HostErrorCode.DeserializationError,
+                $"deserialization error: value_return tag {tag} is neither 0 (Ok) nor 1 (Err)"),
+        };
+    }
+
+    // Limits are checked before the bytes are read so an oversized line costs no copy.
+    private static void LogUtf8(VmLogic logic, ulong bufferPtr)
+    {
+        var buffer = logic.Memory.ReadBuffer(bufferPtr);
+        if (logic.Logs.Count >= logic.Limits.MaxLogs)
+        {
+            throw logic.Fail(HostErrorCode.LogsOverflow, $"logs overflow (max: {logic.Limits.MaxLogs})");
+        }
+
+        if (buffer.Len > (ulong)logic.Limits.MaxLogSize)
+        {
+            throw logic.Fail(
+                HostErrorCode.LogLengthOverflow,
+                $"log size overflow (size: {buffer.Len}, max: {logic.Limits.MaxLogSize})");
+        }
+
+        logic.Logs.Add(logic.Memory.ReadUtf8(buffer));
+    }
+
+    /// <summary>Event = { kind Buffer, data Buffer }, 32 bytes.</summary>
+    private static void Emit(VmLogic logic, ulong eventPtr)
+    {
+        var kind = logic.Memory.ReadBuffer(eventPtr);
+        var data = logic.Memory.ReadBuffer(eventPtr + GuestBuffer.Size);
+        if (kind.Len > (ulong)logic.Limits.MaxEventKindSize)
+        {
+            throw logic.Fail(
+                HostErrorCode.EventKindSizeOverflow,
+                $"event kind size overflow (size: {kind.Len}, max: {logic.Limits.MaxEventKindSize})");
+        }
+
+        if (data.Len > (ulong)logic.Limits.MaxEventDataSize)
+        {
+            throw logic.Fail(
+                HostErrorCode.EventDataSizeOverflow,
+                $"event data size overflow (size: {data.Len}, max: {logic.Limits.MaxEventDataSize})");
+        }
+
+        if (logic.Events.Count >= logic.Limits.MaxEvents)
+        {
+            throw logic.Fail(HostErrorCode.EventsOverflow, $"events overflow (max: {logic.Limits.MaxEvents})");
+        }
+
+        logic.Events.Add(new RuntimeEvent(logic.Memory.ReadUtf8(kind), logic.Memory.ReadBytes(data)));
+    }
+
+    private static void Panic(VmLogic logic, ulong locationPtr) =>
+        throw logic.Fail(HostErrorCode.Panic, $"guest panicked: explicit panic{LocationSuffix(logic, locationPtr)}");
+
+    private static void PanicUtf8(VmLogic logic, ulong messagePtr, ulong locationPtr)
+    {
+        var message = logic.Memory.ReadUtf8(logic.Memory.ReadBuffer(messagePtr));
+        throw logic.Fail(HostErrorCode.Panic, $"guest panicked: {message}{LocationSuffix(logic, locationPtr)}");
+    }
+
+    /// <summary>
+    /// Reads Location { file Buffer, line u32, column u32 }. Unlike upstream, a missing or
+    /// unreadable location is dropped instead of replacing the panic with InvalidMemoryAccess:
+    /// the guest's message is the part worth keeping.
+    /// </summary>
+    private static string LocationSuffix(VmLogic logic, ulong locationPtr)
+    {
+        if (locationPtr == 0)
+        {
+            return string.Empty;
+        }
+
+        try
+        {
+            var file = logic.Memory.ReadUtf8(logic.Memory.ReadBuffer(locationPtr));
+            var position = logic.Memory.Read(locationPtr + GuestBuffer.Size, LocationSize - GuestBuffer.Size);
+            var line = BinaryPrimitives.ReadUInt32LittleEndian(position);
+            var column = BinaryPrimitives.ReadUInt32LittleEndian(position[sizeof(uint)..]);
+            return file.Length == 0 && line == 0 ? string.Empty : $" at {file}:{line}:{column}";
+        }
+        catch (HostTrapException)
+        {
+            logic.PendingError = null;
+            return string.Empty;
+        }
+    }
+}

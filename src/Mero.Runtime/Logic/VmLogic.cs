@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Wasmtime;
+
+namespace Mero.Runtime.Logic;
+
+/// <summary>
+/// Per-execution state, stored as the Wasmtime store's data so host callbacks can reach it.
+/// One instance per Run; never shared between threads.
+/// </summary>
+internal sealed class VmLogic
+{
+    private readonly CancellationToken _cancellation;
+    private readonly long _deadlineTimestamp;
+    private long _storageWrites;
+    private ulong _storageWriteBytes;
+    private GuestMemory? _memory;
+
+    public VmLogic(VmLimits limits, byte[] input, ExecutionContext context, IRuntimeStorage storage, CancellationToken cancellation)
+    {
+        Limits = limits;
+        Input = input;
+        Context = context;
+        Storage = storage;
+        _cancellation = cancellation;
+        var ticks = limits.ExecutionDeadline.TotalSeconds * Stopwatch.Frequency;
+        _deadlineTimestamp = ticks >= long.MaxValue / 2 ? long.MaxValue : Stopwatch.GetTimestamp() + (long)ticks;
+    }
+
+    public VmLimits Limits { get; }
+
+    public byte[] Input { get; }
+
+    public ExecutionContext Context { get; }
+
+    public IRuntimeStorage Storage { get; }
+
+    public Registers Registers { get; } = new();
+
+    public List<string> Logs { get; } = [];
+
+    public List<RuntimeEvent> Events { get; } = [];
+
+    /// <summary>The last value_return: Ok bytes or Err bytes (last call wins, as upstream).</summary>
+    public (bool IsOk, byte[] Bytes)? Returned { get; set; }
+
+    /// <summary>Why the host trapped the guest; preferred over whatever trap Wasmtime reports.</summary>
+    public FunctionCallError? PendingError { get; set; }
+
+    public GuestMemory Memory => _memory ?? throw new InvalidOperationException("host bug: guest memory not attached");
+
+    public void AttachMemory(Memory memory) => _memory = new GuestMemory(this, memory);
+
+    /// <summary>Fetches the logic of the calling store, attaching memory if a start function runs first.</summary>
+    public static VmLogic From(Caller caller)
+    {
+        var logic = (VmLogic)caller.GetData()!;
+        if (logic._memory is null)
+        {
+            var memory = caller.GetMemory("memory") ?? throw logic.Fail(HostErrorCode.InvalidMemoryAccess, "guest has no exported memory");
+            logic.AttachMemory(memory);
+        }
+
+        return logic;
+    }
+
+    /// <summary>Records a host error; the caller throws the result to trap the guest.</summary>
+    public HostTrapException Fail(HostErrorCode code, string message)
+    {
+        PendingError = FunctionCallError.Host(code, message);
+        return new HostTrapException(message);
+    }
+
+    public HostTrapException Fail(FunctionCallErrorCode code, string message)
+    {
+        PendingError = FunctionCallError.Of(code, message);
+        return new HostTrapException(message);
+    }
+
+    /// <summary>Puts <paramref name="data"/> in a register, trapping as upstream does when limits are hit.</summary>
+    public void SetRegister(ulong id, byte[] data)
+    {
+        if (!Registers.TrySet(Limits, id, data))
+        {
+            throw Fail(
+                HostErrorCode.InvalidMemoryAccess,
+                $"invalid memory access: register {id} cannot take {data.Length} bytes (register limits exceeded)");
+        }
+    }
+
+    /// <summary>Charges one write of <paramref name="bytes"/> against the execution's write budget.</summary>
+    public void ChargeStorageWrite(ulong bytes)
+    {
+        if (_storageWrites + 1 > Limits.MaxStorageWrites)
+        {
+            throw Fail(HostErrorCode.StorageWriteCountExceeded, $"storage write count budget exceeded (max: {Limits.MaxStorageWrites})");
+        }
+
+        var attempted = _storageWriteBytes + bytes;
+        if (attempted < _storageWriteBytes || attempted > (ulong)Limits.MaxStorageWriteBytes)
+        {
+            throw Fail(
+                HostErrorCode.StorageWriteBytesExceeded,
+                $"storage write byte budget exceeded (attempted: {attempted}, max: {Limits.MaxStorageWriteBytes})");
+        }
+
+        _storageWrites++;
+        _storageWriteBytes = attempted;
+    }
+
+    /// <summary>
+    /// Called by Wasmtime on every epoch tick while guest code runs: stops the guest once it is
+    /// cancelled or past its deadline, otherwise asks to be called again on the next tick.
+    /// </summary>
+    public ulong OnEpochTick()
+    {
+        if (_cancellation.IsCancellationRequested)
+        {
+            throw Fail(FunctionCallErrorCode.Cancelled, "execution was cancelled");
+        }
+
+        if (Stopwatch.GetTimestamp() >= _deadlineTimestamp)
+        {
+            throw Fail(
+                FunctionCallErrorCode.DeadlineExceeded,
+                $"execution exceeded its deadline of {Limits.ExecutionDeadline.TotalMilliseconds:0} ms");
+        }
+
+        return 1;
+    }
+}

@@ -1,0 +1,308 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Mero.Runtime.Host;
+using Mero.Runtime.Logic;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wasmtime;
+using WasmStore = Wasmtime.Store;
+
+namespace Mero.Runtime;
+
+/// <summary>
+/// The node's WebAssembly host: one Wasmtime engine and one linker holding the Calimero ABI,
+/// shared by every run. <see cref="Run"/> is thread-safe; each call gets its own store.
+/// </summary>
+public sealed class WasmEngine : IDisposable
+{
+    /// <summary>Exported by SDK apps to register merge functions; upstream calls it before every method.</summary>
+    public const string RegisterMergeExport = "__calimero_register_merge";
+
+    private readonly Engine _engine;
+    private readonly Linker _linker;
+    private readonly HostFunctionRegistry _hostFunctions;
+    private readonly EpochTicker _ticker;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, Lazy<CompiledModule>> _modules = new(StringComparer.Ordinal);
+    private int _disposed;
+
+    public WasmEngine(VmLimits? limits = null, ILogger<WasmEngine>? logger = null)
+    {
+        Limits = limits ?? VmLimits.Default;
+        Limits.Validate();
+        _logger = logger ?? NullLogger<WasmEngine>.Instance;
+
+        // NaN canonicalization keeps float results identical on every node.
+        var config = new Config()
+            .WithFuelConsumption(true)
+            .WithEpochInterruption(true)
+            .WithMaximumStackSize(Limits.MaxStackSize)
+            .WithCraneliftNaNCanonicalization(true)
+            .WithWasmThreads(false);
+        _engine = new Engine(config);
+        _linker = new Linker(_engine);
+        _hostFunctions = new HostFunctionRegistry(_linker);
+        SystemFunctions.Define(_hostFunctions);
+        RegisterFunctions.Define(_hostFunctions);
+        StorageFunctions.Define(_hostFunctions);
+        AssemblyScriptFunctions.Define(_hostFunctions);
+        _ticker = new EpochTicker(_engine);
+    }
+
+    public VmLimits Limits { get; }
+
+    /// <summary>Names of the env.* functions this runtime provides.</summary>
+    public IReadOnlyCollection<string> HostFunctions => _hostFunctions.Signatures.Keys.ToArray();
+
+    /// <summary>
+    /// Validates and compiles a guest module, or returns the cached one for identical bytes.
+    /// Throws <see cref="ModuleValidationException"/> for anything that is not an acceptable guest.
+    /// </summary>
+    public CompiledModule Compile(ReadOnlySpan<byte> wasm)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        // Cheap checks first, so oversized garbage is never hashed or copied.
+        try
+        {
+            ModuleValidator.CheckBytes(wasm, Limits);
+        }
+        catch (ModuleValidationException e)
+        {
+            _logger.ModuleRejected("-", e.Message);
+            throw;
+        }
+
+        var hash = Convert.ToHexStringLower(SHA256.HashData(wasm));
+        if (_modules.TryGetValue(hash, out var cached))
+        {
+            return cached.Value;
+        }
+
+        var bytes = wasm.ToArray();
+        // Lazy makes concurrent first compiles of the same bytes share one compilation.
+        var entry = _modules.GetOrAdd(hash, h => new Lazy<CompiledModule>(() => CompileNew(bytes, h)));
+        try
+        {
+            return entry.Value;
+        }
+        catch
+        {
+            _modules.TryRemove(KeyValuePair.Create(hash, entry));
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="method"/> (which must be exported as <c>() -> ()</c>) in a fresh store.
+    /// Guest misbehaviour is reported in the outcome; only host failures (including exceptions
+    /// from <paramref name="storage"/>) throw. Storage writes of a failed call are left in
+    /// <paramref name="storage"/> for the caller to discard.
+    /// </summary>
+    public Outcome Run(
+        CompiledModule module,
+        string method,
+        byte[] input,
+        ExecutionContext context,
+        IRuntimeStorage storage,
+        CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(storage);
+        if (module.Owner != this)
+        {
+            throw new ArgumentException("module was compiled by a different engine", nameof(module));
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var logic = new VmLogic(Limits, input, context, storage, cancellationToken);
+        var (error, fuelUsed) = Execute(module, method, logic, cancellationToken);
+        var outcome = Finish(logic, error, fuelUsed, Stopwatch.GetElapsedTime(started));
+        _logger.RunFinished(method, module.Hash, error?.CodeName ?? "ok", outcome.Elapsed.TotalMilliseconds, fuelUsed);
+        return outcome;
+    }
+
+    /// <summary>Frees the engine and every cached module; call only once no run is in progress.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _ticker.Dispose();
+        foreach (var entry in _modules.Values)
+        {
+            if (entry.IsValueCreated)
+            {
+                entry.Value.Module.Dispose();
+            }
+        }
+
+        _modules.Clear();
+        _linker.Dispose();
+        _engine.Dispose();
+    }
+
+    private CompiledModule CompileNew(byte[] wasm, string hash)
+    {
+        var started = Stopwatch.GetTimestamp();
+        Module module;
+        try
+        {
+            module = Module.FromBytes(_engine, hash, wasm);
+        }
+        catch (WasmtimeException e)
+        {
+            var reason = $"module failed to compile: {e.Message}";
+            _logger.ModuleRejected(hash, reason);
+            throw new ModuleValidationException(reason, e);
+        }
+
+        try
+        {
+            ModuleValidator.CheckModule(module, _hostFunctions.Signatures);
+        }
+        catch (ModuleValidationException e)
+        {
+            module.Dispose();
+            _logger.ModuleRejected(hash, e.Message);
+            throw;
+        }
+
+        _logger.ModuleCompiled(hash, wasm.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new CompiledModule(this, module, hash, wasm.Length);
+    }
+
+    private (FunctionCallError? Error, long FuelUsed) Execute(
+        CompiledModule module,
+        string method,
+        VmLogic logic,
+        CancellationToken cancellationToken)
+    {
+        if (MethodName.Problem(method, Limits.MaxMethodNameLength) is { } nameProblem)
+        {
+            return (FunctionCallError.Of(FunctionCallErrorCode.InvalidMethodName, nameProblem), 0);
+        }
+
+        var export = module.FindFunction(method);
+        if (export is null)
+        {
+            return (FunctionCallError.Of(FunctionCallErrorCode.MethodNotFound, $"method \"{method}\" not found"), 0);
+        }
+
+        if (export.Parameters.Count != 0 || export.Results.Count != 0)
+        {
+            return (FunctionCallError.Of(
+                FunctionCallErrorCode.InvalidSignature,
+                $"method \"{method}\" has invalid signature: expected no arguments and no return value"), 0);
+        }
+
+        // Checked up front because Wasmtime reports it only as a generic instantiation error.
+        if (module.InitialMemoryPages > Limits.MaxMemoryPages)
+        {
+            return (FunctionCallError.Of(
+                FunctionCallErrorCode.MemoryLimitExceeded,
+                $"module needs {module.InitialMemoryPages} memory pages at start, over the limit of {Limits.MaxMemoryPages}"), 0);
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return (FunctionCallError.Of(FunctionCallErrorCode.Cancelled, "execution was cancelled"), 0);
+        }
+
+        _ticker.Enter();
+        try
+        {
+            using var store = new WasmStore(_engine, logic);
+            store.SetLimits(memorySize: Limits.MaxMemoryPages * Memory.PageSize);
+            store.Fuel = (ulong)Limits.MaxFuel;
+            // Deadline of one tick plus a callback that re-arms it: the callback decides, on
+            // each tick, whether the deadline passed or the token fired.
+            store.SetEpochDeadline(1);
+            store.SetEpochDeadlineCallback(_ => logic.OnEpochTick());
+
+            var error = Call(store, module, method, logic);
+            var fuelUsed = Limits.MaxFuel - (long)Math.Min(store.Fuel, (ulong)Limits.MaxFuel);
+            return (error, fuelUsed);
+        }
+        finally
+        {
+            _ticker.Exit();
+        }
+    }
+
+    private FunctionCallError? Call(WasmStore store, CompiledModule module, string method, VmLogic logic)
+    {
+        Instance instance;
+        try
+        {
+            instance = _linker.Instantiate(store, module.Module);
+        }
+        catch (WasmtimeException e) when (e is TrapException || e.InnerException is not null)
+        {
+            return TrapMapper.Map(logic, e);
+        }
+        catch (WasmtimeException e)
+        {
+            return FunctionCallError.Of(FunctionCallErrorCode.InstantiationFailed, $"instantiation failed: {e.Message}");
+        }
+
+        logic.AttachMemory(instance.GetMemory(ModuleValidator.MemoryExport)!);
+
+        // As upstream: a failing merge registration does not fail the call, but its fuel is spent.
+        if (method != RegisterMergeExport && module.FindFunction(RegisterMergeExport) is { } merge &&
+            merge.Parameters.Count == 0 && merge.Results.Count == 0)
+        {
+            try
+            {
+                instance.GetAction(RegisterMergeExport)!();
+            }
+            catch (WasmtimeException e)
+            {
+                TrapMapper.Map(logic, e);
+                logic.PendingError = null;
+            }
+        }
+
+        try
+        {
+            instance.GetAction(method)!();
+            return null;
+        }
+        catch (WasmtimeException e)
+        {
+            return TrapMapper.Map(logic, e);
+        }
+    }
+
+    private static Outcome Finish(VmLogic logic, FunctionCallError? error, long fuelUsed, TimeSpan elapsed)
+    {
+        byte[]? returnValue = null;
+        if (error is null && logic.Returned is { } returned)
+        {
+            if (returned.IsOk)
+            {
+                returnValue = returned.Bytes;
+            }
+            else
+            {
+                error = FunctionCallError.Execution(returned.Bytes);
+            }
+        }
+
+        return new Outcome
+        {
+            ReturnValue = returnValue,
+            Error = error,
+            Logs = logic.Logs,
+            Events = logic.Events,
+            FuelUsed = fuelUsed,
+            Elapsed = elapsed,
+        };
+    }
+}

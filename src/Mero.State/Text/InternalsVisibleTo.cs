@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+// The tests check the text tree's internal invariants after random edits.
+[assembly: InternalsVisibleTo("Mero.State.Tests")]

@@ -1,0 +1,3 @@
+using Merod;
+
+return await MerodCli.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,231 @@
+using CsCheck;
+using Mero.State.Text;
+using Xunit;
+
+namespace Mero.State.Tests;
+
+/// <summary>Op and state encodings: round trips, sizes, and refusal of malformed bytes.</summary>
+public class RgaCodecTests
+{
+    private static (RgaText Doc, List<RgaOp> Ops) SampleDocument(int seed)
+    {
+        var sim = new Simulation(seed, 3);
+        sim.Run(120, checkInvariants: false);
+        sim.Flush();
+        return (sim.Replicas[0], [.. sim.History]);
+    }
+
+    [Fact]
+    public void A_typed_character_is_a_small_op()
+    {
+        var text = new RgaText(Keys.Ordered(1));
+        text.Insert(0, "a");
+        var op = text.Insert(1, "b");
+        Assert.Equal(39, RgaText.EncodeOp(op).Length); // tag, 1 key, seq, left, no right, 'b'
+    }
+
+    [Fact]
+    public void Any_single_character_insert_is_under_128_bytes()
+    {
+        // Worst case: three different replicas and the largest seqs and code point.
+        var op = RgaInsertOp.Create(
+            new RgaCharId(Keys.Ordered(1), int.MaxValue - 1),
+            new RgaCharId(Keys.Ordered(2), int.MaxValue),
+            new RgaCharId(Keys.Ordered(3), int.MaxValue),
+            "\U0010FFFF");
+        var bytes = RgaText.EncodeOp(op);
+        Assert.True(bytes.Length < 128, $"{bytes.Length} bytes");
+        Assert.Equal(bytes, RgaText.EncodeOp(RgaText.DecodeOp(bytes)));
+    }
+
+    [Fact]
+    public void Ops_round_trip()
+    {
+        var (_, ops) = SampleDocument(5);
+        Assert.NotEmpty(ops);
+        foreach (var op in ops)
+        {
+            var bytes = RgaText.EncodeOp(op);
+            var decoded = RgaText.DecodeOp(bytes);
+            Assert.Equal(op.ToString(), decoded.ToString());
+            Assert.Equal(bytes, RgaText.EncodeOp(decoded));
+        }
+    }
+
+    [Fact]
+    public void Truncated_ops_are_refused()
+    {
+        var (_, ops) = SampleDocument(6);
+        foreach (var op in ops)
+        {
+            var bytes = RgaText.EncodeOp(op);
+
+            // Insert text runs to the end, so only cuts before the text are necessarily invalid.
+            var textStart = op is RgaInsertOp insert ? bytes.Length - System.Text.Encoding.UTF8.GetByteCount(insert.Text) : bytes.Length - 1;
+            for (var n = 0; n <= textStart; n++)
+            {
+                Assert.Throws<RgaFormatException>(() => RgaText.DecodeOp(bytes.AsSpan(0, n)));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("", "unexpected end")]
+    [InlineData("07", "unknown op tag")]
+    [InlineData("0100", "no replica keys")]
+    [InlineData("0104", "key count 4 exceeds 3")]
+    [InlineData("01 01 K 00 00 00", "insert without text")]
+    [InlineData("01 01 K 00 02 05 00 61", "origin key index 2 exceeds 1")]
+    [InlineData("01 01 K 00 00 00 FF", "not valid UTF-8")]
+    [InlineData("01 01 K 80 00 00 00 61", "non-canonical varint")]
+    [InlineData("01 01 K FF FF FF FF 7F 00 00 61", "overflows 32 bits")]
+    [InlineData("01 02 K K 00 00 00 61", "duplicate replica key")]
+    [InlineData("02 01 K 00", "delete without ranges")]
+    [InlineData("02 09 K K K K K K K K K 01 00 00 01", "duplicate replica key")]
+    [InlineData("02 01 K 01 01 00 01", "key index 1 exceeds 0")]
+    [InlineData("02 01 K 01 00 00 00", "bad range length 0")]
+    [InlineData("02 01 K 01 00 00 01 00", "1 trailing bytes")]
+    [InlineData("02 01 K FF FF 03", "exceeds")]
+    public void Malformed_ops_are_refused_with_a_clear_reason(string hex, string reason)
+    {
+        var bytes = Hex(hex);
+        var error = Assert.Throws<RgaFormatException>(() => RgaText.DecodeOp(bytes));
+        Assert.Contains(reason, error.Message);
+        Assert.StartsWith("invalid RGA op", error.Message);
+        Assert.IsAssignableFrom<FormatException>(error);
+    }
+
+    [Fact]
+    public void Random_bytes_never_crash_the_op_decoder() =>
+        Gen.Byte.Array[0, 120].Sample(bytes =>
+        {
+            try
+            {
+                var op = RgaText.DecodeOp(bytes);
+                Assert.Equal(bytes, RgaText.EncodeOp(op));
+            }
+            catch (RgaFormatException)
+            {
+            }
+        }, iter: 5000);
+
+    [Fact]
+    public void Mutated_ops_never_crash_the_op_decoder()
+    {
+        var (_, ops) = SampleDocument(8);
+        var encoded = ops.Select(RgaText.EncodeOp).ToArray();
+        Gen.Select(Gen.Int[0, encoded.Length - 1], Gen.Int[0, 1000], Gen.Byte).Sample((which, where, value) =>
+        {
+            var bytes = (byte[])encoded[which].Clone();
+            bytes[where % bytes.Length] = value;
+            try
+            {
+                RgaText.DecodeOp(bytes);
+            }
+            catch (RgaFormatException)
+            {
+            }
+        }, iter: 3000);
+    }
+
+    [Fact]
+    public void State_round_trips_and_truncations_are_refused()
+    {
+        var (doc, _) = SampleDocument(9);
+        var state = doc.EncodeState();
+        var decoded = RgaText.DecodeState(state, Keys.Ordered(200));
+        Assert.Equal(doc.GetText(), decoded.GetText());
+        Assert.Equal(state, decoded.EncodeState());
+        for (var n = 0; n < state.Length; n++)
+        {
+            Assert.Throws<RgaFormatException>(() => RgaText.DecodeState(state.AsSpan(0, n), Keys.Ordered(200)));
+        }
+
+        Assert.Throws<RgaFormatException>(() => RgaText.DecodeState([.. state, 0x61], Keys.Ordered(200)));
+    }
+
+    [Fact]
+    public void Empty_document_round_trips()
+    {
+        var empty = new RgaText(Keys.Ordered(1));
+        var state = empty.EncodeState();
+        Assert.Equal([0x01, 0x00, 0x00], state);
+        var decoded = RgaText.DecodeState(state, Keys.Ordered(1));
+        Assert.Equal("", decoded.GetText());
+        decoded.Insert(0, "x");
+        Assert.Equal("x", decoded.GetText());
+    }
+
+    [Fact]
+    public void Mutated_states_are_refused_or_decode_to_a_working_document()
+    {
+        var (doc, _) = SampleDocument(10);
+        var state = doc.EncodeState();
+        Gen.Select(Gen.Int[0, state.Length - 1], Gen.Byte, Gen.Int[0, 3]).Sample((where, value, extra) =>
+        {
+            var bytes = (byte[])state.Clone();
+            bytes[where] = value;
+            bytes[(where + (extra * 7)) % bytes.Length] ^= (byte)extra;
+            RgaText decoded;
+            try
+            {
+                decoded = RgaText.DecodeState(bytes, Keys.Ordered(200));
+            }
+            catch (RgaFormatException)
+            {
+                return;
+            }
+
+            decoded.CheckInvariants();
+            var text = decoded.GetText();
+            RgaText.DecodeState(decoded.EncodeState(), Keys.Ordered(201));
+            decoded.Insert(decoded.Length / 2, "x");
+            if (decoded.Length > 1)
+            {
+                decoded.Delete(0, 2);
+            }
+
+            decoded.CheckInvariants();
+            Assert.NotNull(text);
+        }, iter: 3000);
+    }
+
+    [Theory]
+    [InlineData("02 00 00", "unknown state version 2")]
+    [InlineData("01 02 K K 00", "not strictly ascending")]
+    [InlineData("01 00 01 00 00 01", "runs without replicas")]
+    [InlineData("01 01 K 01 01 00 00", "has seq 0 and length 0")]
+    [InlineData("01 01 K 01 00 02 01 61", "does not have contiguous characters")]
+    [InlineData("01 01 K 01 02 00 01 61", "left origin kind 1 does not apply")]
+    [InlineData("01 01 K 01 08 00 01 61", "right origin kind 1 does not apply")]
+    [InlineData("01 01 K 01 28 00 01 61", "bad right origin kind 5")]
+    [InlineData("01 01 K 01 80 00 01 61", "bad run header")]
+    [InlineData("01 01 K 01 06 00 01 00 04 61", "left origin 0:2 does not exist")]
+    [InlineData("01 01 K 03 00 00 02 00 01 01 00 02 01 61 62 63 64", "appears twice")]
+    [InlineData("01 01 K 01 00 00 02 61", "text ends early")]
+    [InlineData("01 01 K 01 00 00 01 FF", "not valid UTF-8")]
+    [InlineData("01 01 K 01 01 00 FF FF FF 07", "exceeds 4194304")]
+    public void Malformed_states_are_refused_with_a_clear_reason(string hex, string reason)
+    {
+        var error = Assert.Throws<RgaFormatException>(() => RgaText.DecodeState(Hex(hex), Keys.Ordered(1)));
+        Assert.Contains(reason, error.Message);
+        Assert.StartsWith("invalid RGA state", error.Message);
+    }
+
+    [Fact]
+    public void Decoding_respects_the_character_limit()
+    {
+        var text = new RgaText(Keys.Ordered(1));
+        text.Insert(0, new string('x', 5000));
+        text.Delete(0, 5000);
+        var state = text.EncodeState();
+        Assert.Equal(5000, RgaText.DecodeState(state, Keys.Ordered(1)).TotalLength);
+        var error = Assert.Throws<RgaFormatException>(() => RgaText.DecodeState(state, Keys.Ordered(1), maxChars: 4999));
+        Assert.Contains("exceeds 4999", error.Message);
+    }
+
+    /// <summary>Hex with spaces; "K" stands for a 32-byte key (all 0x11).</summary>
+    private static byte[] Hex(string text) =>
+        [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(part => part == "K" ? Enumerable.Repeat((byte)0x11, 32) : Convert.FromHexString(part))];
+}

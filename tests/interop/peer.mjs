@@ -1,0 +1,189 @@
+// A js-libp2p peer driven over stdin/stdout by the Mero.Network interop tests.
+//
+//   node --import ./polyfill.mjs peer.mjs [--listen /ip4/127.0.0.1/tcp/0]
+//
+// On start it prints one JSON line {"event":"ready","peerId":...,"addrs":[...]}.
+// Then it reads commands, one per line: `<id> <command> [args...]`, and answers each with
+// one JSON line {"id":<id>,"ok":true,...} or {"id":<id>,"ok":false,"error":"..."}.
+// Unsolicited events (identify results, connections) are printed as {"event":...} lines.
+//
+// Commands:
+//   dial ADDR               connect; reports remotePeer, encryption and muxer
+//   ping TARGET             ping a peer id or multiaddr; reports rtt (ms)
+//   identify PEER           identify over the open connection; reports the remote's record
+//   peers                   connected peer ids
+//   hangup PEER             close all connections to the peer
+//   send PEER PROTO BYTES   open PROTO, write BYTES zero bytes, half-close, read the
+//                           8-byte big-endian count the remote sends back; reports ms
+//   echo PEER PROTO TEXT    open PROTO, write TEXT, half-close, read all; reports the reply
+//   stop                    stop the node and exit
+// Protocols served: /ipfs/id/1.0.0, /ipfs/ping/1.0.0, /mero/echo/1.0.0 (echo until EOF),
+// /mero/sink/1.0.0 (count bytes until EOF, reply with the 8-byte big-endian count).
+import { createInterface } from 'node:readline'
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+
+const args = process.argv.slice(2)
+const listen = args.includes('--listen') ? args[args.indexOf('--listen') + 1] : '/ip4/127.0.0.1/tcp/0'
+
+const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
+
+const node = await createLibp2p({
+  addresses: { listen: [listen] },
+  transports: [tcp()],
+  connectionEncrypters: [noise()],
+  streamMuxers: [yamux()],
+  services: {
+    identify: identify(),
+    ping: ping()
+  },
+  connectionMonitor: { enabled: false }
+})
+
+const identified = new Map()
+node.addEventListener('peer:identify', (evt) => {
+  const r = identifyJson(evt.detail)
+  identified.set(r.peerId, r)
+  out({ event: 'identify', ...r })
+})
+node.addEventListener('connection:open', (evt) => {
+  const c = evt.detail
+  out({ event: 'connection', peerId: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direction: c.direction, encryption: c.encryption, multiplexer: c.multiplexer })
+})
+
+function identifyJson (r) {
+  return {
+    peerId: r.peerId.toString(),
+    agentVersion: r.agentVersion,
+    protocolVersion: r.protocolVersion,
+    protocols: r.protocols,
+    listenAddrs: r.listenAddrs.map(a => a.toString()),
+    observedAddr: r.observedAddr?.toString()
+  }
+}
+
+async function readAll (stream) {
+  const chunks = []
+  let total = 0
+  for await (const buf of stream) {
+    const bytes = buf.subarray()
+    chunks.push(bytes)
+    total += bytes.byteLength
+  }
+  const all = new Uint8Array(total)
+  let off = 0
+  for (const c of chunks) { all.set(c, off); off += c.byteLength }
+  return all
+}
+
+async function sendAll (stream, data) {
+  if (!stream.send(data)) {
+    await stream.onDrain()
+  }
+}
+
+await node.handle('/mero/echo/1.0.0', async (stream) => {
+  for await (const buf of stream) {
+    await sendAll(stream, buf.subarray())
+  }
+  await stream.close()
+})
+
+await node.handle('/mero/sink/1.0.0', async (stream) => {
+  let total = 0n
+  for await (const buf of stream) {
+    total += BigInt(buf.byteLength)
+  }
+  const reply = new Uint8Array(8)
+  new DataView(reply.buffer).setBigUint64(0, total)
+  await sendAll(stream, reply)
+  await stream.close()
+})
+
+function target (text) {
+  return text.startsWith('/') ? multiaddr(text) : peerIdFromString(text)
+}
+
+function connectionTo (peerText) {
+  const conns = node.getConnections(peerIdFromString(peerText))
+  if (conns.length === 0) throw new Error(`not connected to ${peerText}`)
+  return conns[0]
+}
+
+const commands = {
+  async dial ([addr]) {
+    const c = await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(10000) })
+    return { remotePeer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), encryption: c.encryption, multiplexer: c.multiplexer }
+  },
+  async ping ([t]) {
+    const rtt = await node.services.ping.ping(target(t), { signal: AbortSignal.timeout(10000) })
+    return { rtt }
+  },
+  async identify ([peer]) {
+    const r = await node.services.identify.identify(connectionTo(peer), { signal: AbortSignal.timeout(10000) })
+    return identifyJson(r)
+  },
+  async identified ([peer]) {
+    const r = identified.get(peer)
+    if (r == null) throw new Error(`no identify result for ${peer} yet`)
+    return r
+  },
+  async peers () {
+    return { peers: node.getPeers().map(p => p.toString()) }
+  },
+  async hangup ([peer]) {
+    await node.hangUp(peerIdFromString(peer))
+    return {}
+  },
+  async send ([peer, proto, bytes]) {
+    const total = Number(bytes)
+    const stream = await connectionTo(peer).newStream(proto, { signal: AbortSignal.timeout(10000) })
+    const chunk = new Uint8Array(64 * 1024)
+    const start = performance.now()
+    for (let sent = 0; sent < total; sent += chunk.byteLength) {
+      await sendAll(stream, chunk.subarray(0, Math.min(chunk.byteLength, total - sent)))
+    }
+    await stream.close()
+    const reply = await readAll(stream)
+    const ms = performance.now() - start
+    const count = reply.byteLength === 8 ? Number(new DataView(reply.buffer).getBigUint64(0)) : -1
+    return { ms, count }
+  },
+  async echo ([peer, proto, ...text]) {
+    const stream = await connectionTo(peer).newStream(proto, { signal: AbortSignal.timeout(10000) })
+    await sendAll(stream, new TextEncoder().encode(text.join(' ')))
+    await stream.close()
+    const reply = await readAll(stream)
+    return { reply: new TextDecoder().decode(reply) }
+  },
+  async stop () {
+    await node.stop()
+    setTimeout(() => process.exit(0), 10)
+    return {}
+  }
+}
+
+out({ event: 'ready', peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()) })
+
+const rl = createInterface({ input: process.stdin })
+rl.on('line', (line) => {
+  const parts = line.trim().split(/\s+/)
+  if (parts.length < 2) return
+  const [id, name, ...rest] = parts
+  const fn = commands[name]
+  if (fn == null) {
+    out({ id: Number(id), ok: false, error: `unknown command ${name}` })
+    return
+  }
+  fn(rest).then(
+    (result) => out({ id: Number(id), ok: true, ...result }),
+    (err) => out({ id: Number(id), ok: false, error: `${err.name}: ${err.message}` })
+  )
+})
+rl.on('close', () => { node.stop().finally(() => process.exit(0)) })
