@@ -25,6 +25,7 @@ public sealed class WasmEngine : IDisposable
     private readonly EpochTicker _ticker;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Lazy<CompiledModule>> _modules = new(StringComparer.Ordinal);
+    private const uint PooledInstances = 64;
     private int _disposed;
 
     public WasmEngine(VmLimits? limits = null, ILogger<WasmEngine>? logger = null)
@@ -39,7 +40,8 @@ public sealed class WasmEngine : IDisposable
             .WithEpochInterruption(true)
             .WithMaximumStackSize(Limits.MaxStackSize)
             .WithCraneliftNaNCanonicalization(true)
-            .WithWasmThreads(false);
+            .WithWasmThreads(false)
+            .WithPoolingAllocationStrategy(PoolingFor());
         _engine = new Engine(config);
         _linker = new Linker(_engine);
         _hostFunctions = new HostFunctionRegistry(_linker);
@@ -125,6 +127,21 @@ public sealed class WasmEngine : IDisposable
         _logger.RunFinished(method, module.Hash, error?.CodeName ?? "ok", outcome.Elapsed.TotalMilliseconds, fuelUsed);
         return outcome;
     }
+
+    // Slots are sized for any wasm32 memory so that the per-call cap (store limits) reports
+    // MemoryLimitExceeded rather than the pool refusing the module at compile time.
+    private static readonly nuint WasmMemoryMaxBytes = nuint.CreateChecked(1UL << 32);
+
+    // Every call instantiates afresh; the pooling allocator reuses memory slots instead of
+    // mapping and faulting in new pages per call, which dominated the cost of small methods.
+    private static PoolingAllocationConfig PoolingFor() =>
+        new PoolingAllocationConfig()
+            .WithMaxMemories(PooledInstances)
+            .WithMaxTables(PooledInstances)
+            .WithMaxCoreInstances(PooledInstances)
+            .WithMaxMemorySize(WasmMemoryMaxBytes)
+            .WithLinearMemoryKeepResidentBytes(1 << 20)
+            .WithMaxUnusedWarmSlots(4);
 
     /// <summary>Frees the engine and every cached module; call only once no run is in progress.</summary>
     public void Dispose()
