@@ -1,6 +1,7 @@
 using Mero.Node.Applications;
 using Mero.Node.Configuration;
 using Mero.Node.Contexts;
+using Mero.Node.Network;
 using Mero.Runtime;
 using Mero.Store;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +23,13 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<ApplicationManager>();
         services.AddSingleton<ContextManager>();
         services.AddHostedService(sp => sp.GetRequiredService<ContextManager>());
+        if (options.Swarm is { } swarm)
+        {
+            services.AddSingleton(swarm);
+            services.AddSingleton<SwarmService>();
+            services.AddHostedService(sp => sp.GetRequiredService<SwarmService>());
+        }
+
         return services;
     }
 

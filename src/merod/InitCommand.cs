@@ -1,5 +1,6 @@
 using System.Net;
 using Mero.Crypto;
+using Mero.Network.Multiformats;
 using Mero.Node.Configuration;
 using Mero.Store;
 
@@ -33,8 +34,8 @@ internal static class InitCommand
         var config = new NodeConfigFile
         {
             Identity = { PeerId = PeerIdentity.PeerId(identity.PublicKey), Keypair = PeerIdentity.EncodeKeypair(identity) },
-            Swarm = { Listen = [Multiaddr.Tcp(IPAddress.Any, swarmPort), Multiaddr.Tcp(IPAddress.IPv6Any, swarmPort)] },
-            Server = { Listen = [Multiaddr.Tcp(host, serverPort)] },
+            Swarm = { Listen = [Tcp(IPAddress.Any, swarmPort), Tcp(IPAddress.IPv6Any, swarmPort)] },
+            Server = { Listen = [Tcp(host, serverPort)] },
         };
         config.Save(configPath);
 
@@ -49,4 +50,6 @@ internal static class InitCommand
         Console.WriteLine($"  server:  {string.Join(", ", config.Server.Listen)}");
         return 0;
     }
+
+    private static string Tcp(IPAddress address, int port) => Multiaddr.FromEndPoint(new IPEndPoint(address, port)).ToString();
 }

@@ -1,8 +1,10 @@
 using Mero.Crypto;
 using Mero.Node;
 using Mero.Node.Configuration;
+using Mero.Node.Network;
 using Mero.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -43,6 +45,11 @@ internal static class RunCommand
         app.MapMeroEndpoints(options);
         await app.StartAsync(ct).ConfigureAwait(false);
         Console.WriteLine($"merod {peerId} serving on {string.Join(", ", options.ServerEndpoints.Select(e => $"http://{e}"))}");
+        if (app.Services.GetService<SwarmService>()?.Host is { } swarm)
+        {
+            Console.WriteLine($"merod {peerId} swarm on {string.Join(", ", swarm.ListenAddresses)}");
+        }
+
         await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
         return 0;
     }

@@ -14,11 +14,12 @@ public sealed class MerodProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private MerodProcess(string home, string nodeName, int port)
+    private MerodProcess(string home, string nodeName, int port, int swarmPort)
     {
         Home = home;
         NodeName = nodeName;
         Port = port;
+        SwarmPort = swarmPort;
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -27,6 +28,8 @@ public sealed class MerodProcess : IAsyncDisposable
     public string NodeName { get; }
 
     public int Port { get; }
+
+    public int SwarmPort { get; }
 
     public HttpClient Http { get; }
 
@@ -46,8 +49,12 @@ public sealed class MerodProcess : IAsyncDisposable
     public static async Task<MerodProcess> StartAsync(string nodeName = "node1")
     {
         var home = Path.Combine(Path.GetTempPath(), "merod-it-" + Guid.NewGuid().ToString("N"));
-        var node = new MerodProcess(home, nodeName, FreePort());
-        var init = await RunToEndAsync(["--home", home, "--node", nodeName, "init", "--server-port", node.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var node = new MerodProcess(home, nodeName, FreePort(), FreePort());
+        var init = await RunToEndAsync([
+            "--home", home, "--node", nodeName, "init",
+            "--server-port", node.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--swarm-port", node.SwarmPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ]);
         if (init.ExitCode != 0)
         {
             throw new InvalidOperationException($"merod init failed ({init.ExitCode}): {init.Output}");

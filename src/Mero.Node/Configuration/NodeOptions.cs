@@ -1,4 +1,6 @@
 using System.Net;
+using Mero.Network.Multiformats;
+using Mero.Node.Network;
 
 namespace Mero.Node.Configuration;
 
@@ -19,6 +21,9 @@ public sealed record NodeOptions
 
     public RuntimeLimitOverrides RuntimeLimits { get; init; } = new();
 
+    /// <summary>The libp2p side; null runs the node without networking (benchmarks, single-node tests).</summary>
+    public SwarmOptions? Swarm { get; init; }
+
     public void Validate()
     {
         if (ServerEndpoints.Count == 0)
@@ -27,6 +32,13 @@ public sealed record NodeOptions
         }
 
         RuntimeLimits.Validate();
+        foreach (var address in (IEnumerable<string>)[.. Swarm?.Listen ?? [], .. Swarm?.BootstrapNodes ?? []])
+        {
+            if (!Multiaddr.TryParse(address, out _))
+            {
+                throw new NodeConfigException($"'{address}' in [swarm] listen or [bootstrap] nodes is not a valid multiaddr");
+            }
+        }
     }
 
     /// <summary>Reads <c>config.toml</c> in <paramref name="homeDirectory"/> and resolves relative paths against it.</summary>
@@ -35,7 +47,7 @@ public sealed record NodeOptions
         var endpoints = new List<IPEndPoint>();
         foreach (var address in config.Server.Listen)
         {
-            if (!Multiaddr.TryParseTcp(address, out var endpoint))
+            if (!Multiaddr.TryParse(address, out var parsed) || !parsed.TryGetTcpEndPoint(out var endpoint))
             {
                 throw new NodeConfigException($"[server] listen: '{address}' is not a /ip4|ip6/ADDR/tcp/PORT multiaddr");
             }
@@ -52,6 +64,12 @@ public sealed record NodeOptions
             ServerEndpoints = endpoints,
             AdminApiEnabled = config.Server.Admin.Enabled,
             JsonRpcEnabled = config.Server.Jsonrpc.Enabled,
+            Swarm = new SwarmOptions
+            {
+                IdentityKeypair = config.Identity.Keypair,
+                Listen = config.Swarm.Listen,
+                BootstrapNodes = config.Bootstrap.Nodes,
+            },
             RuntimeLimits = new RuntimeLimitOverrides
             {
                 MaxLogs = limits.MaxLogs,
