@@ -1,6 +1,7 @@
 using Mero.Node.Applications;
 using Mero.Node.Configuration;
 using Mero.Node.Contexts;
+using Mero.Node.Events;
 using Mero.Node.Network;
 using Mero.Runtime;
 using Mero.Store;
@@ -21,6 +22,8 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton(_ => MeroStore.Open(options.DataPath));
         services.AddSingleton(sp => new WasmEngine(BuildLimits(options.RuntimeLimits), sp.GetRequiredService<ILogger<WasmEngine>>()));
         services.AddSingleton<ApplicationManager>();
+        services.AddSingleton<EventBus>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventBus>());
         services.AddSingleton<ContextManager>();
         services.AddHostedService(sp => sp.GetRequiredService<ContextManager>());
         if (options.Swarm is { } swarm)

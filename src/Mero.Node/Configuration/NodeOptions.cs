@@ -19,6 +19,10 @@ public sealed record NodeOptions
 
     public bool JsonRpcEnabled { get; init; } = true;
 
+    public bool WebSocketEnabled { get; init; } = true;
+
+    public bool SseEnabled { get; init; } = true;
+
     public RuntimeLimitOverrides RuntimeLimits { get; init; } = new();
 
     /// <summary>The libp2p side; null runs the node without networking (benchmarks, single-node tests).</summary>
@@ -64,6 +68,8 @@ public sealed record NodeOptions
             ServerEndpoints = endpoints,
             AdminApiEnabled = config.Server.Admin.Enabled,
             JsonRpcEnabled = config.Server.Jsonrpc.Enabled,
+            WebSocketEnabled = config.Server.Websocket.Enabled,
+            SseEnabled = config.Server.Sse.Enabled,
             Swarm = new SwarmOptions
             {
                 IdentityKeypair = config.Identity.Keypair,

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using Mero.Crypto;
 using Mero.Node.Applications;
+using Mero.Node.Events;
 using Mero.Runtime;
 using Mero.State;
 using Mero.Store;
@@ -27,9 +28,11 @@ public sealed partial class ContextManager : BackgroundService
     private readonly WasmEngine _engine;
     private readonly TimeProvider _time;
     private readonly ILogger<ContextManager> _logger;
+    private readonly EventBus? _events;
 
-    public ContextManager(MeroStore store, ApplicationManager applications, WasmEngine engine, TimeProvider time, ILogger<ContextManager> logger)
+    public ContextManager(MeroStore store, ApplicationManager applications, WasmEngine engine, TimeProvider time, ILogger<ContextManager> logger, EventBus? events = null)
     {
+        _events = events;
         _store = store;
         _applications = applications;
         _engine = engine;
@@ -158,6 +161,7 @@ public sealed partial class ContextManager : BackgroundService
         var outcome = Run(module, command.Method, command.Input, context.Id, executor, transaction, command.Token);
         if (!outcome.Success || !transaction.HasChanges)
         {
+            PublishEvents(context.Id, context.RootHash, outcome, stateChanged: false);
             return new ExecutionReport(context.Id, executor, outcome, context.RootHash, 0);
         }
 
@@ -166,7 +170,19 @@ public sealed partial class ContextManager : BackgroundService
         transaction.WriteTo(batch);
         batch.Put(Column.Context, context.Id.AsSpan(), (context with { RootHash = rootHash }).Encode());
         _store.Commit(batch);
+        PublishEvents(context.Id, rootHash, outcome, stateChanged: true);
         return new ExecutionReport(context.Id, executor, outcome, rootHash, transaction.ChangeCount);
+    }
+
+    // Subscribers hear only about committed work: a change of state, or events from a successful call.
+    private void PublishEvents(ContextId contextId, Hash root, Outcome outcome, bool stateChanged)
+    {
+        if (_events is null || !outcome.Success || (!stateChanged && outcome.Events.Count == 0))
+        {
+            return;
+        }
+
+        _events.Publish(new ContextEvent(contextId, root, [.. outcome.Events.Select(e => new AppEvent(e.Kind, e.Data, null))]));
     }
 
     private bool Delete(ContextId contextId)
