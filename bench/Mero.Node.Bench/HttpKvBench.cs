@@ -18,7 +18,7 @@ internal static class HttpKvBench
     {
         var home = Path.Combine(Path.GetTempPath(), "mero-bench-http-" + Guid.NewGuid().ToString("N"));
         var port = FreePort();
-        await RunMerodAsync(home, ["init", "--server-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await RunMerodAsync(home, ["init", "--server-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--swarm-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         using var node = StartMerod(home, ["run"]);
         try
         {

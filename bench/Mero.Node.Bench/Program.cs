@@ -6,12 +6,12 @@ var duration = TimeSpan.FromSeconds(Option(args, "--seconds", 10));
 switch (command)
 {
     case "kv-inproc":
-        return await InProcessKvBench.RunAsync(duration);
+        return await InProcessKvBench.RunAsync(duration, Option(args, "--submitters", 1));
     case "kv-http":
         return await HttpKvBench.RunAsync(duration, Option(args, "--clients", 64));
     default:
         Console.Error.WriteLine("""
-            usage: Mero.Node.Bench kv-inproc [--seconds N]
+            usage: Mero.Node.Bench kv-inproc [--seconds N] [--submitters N]
                    Mero.Node.Bench kv-http [--seconds N] [--clients N]
             Build first: scripts/build-apps.sh && dotnet build Mero.slnx -c Release
             """);

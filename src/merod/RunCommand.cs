@@ -38,6 +38,9 @@ internal static class RunCommand
             console.SingleLine = true;
             console.TimestampFormat = "HH:mm:ss.fff ";
         });
+        // ASP.NET Core logs two lines per request at Information; at thousands of calls per second
+        // that is most of the node's console time. Operators raise it with Logging__LogLevel__Microsoft.AspNetCore.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddMeroNode(options);
         builder.ConfigureMeroServer(options);
 
