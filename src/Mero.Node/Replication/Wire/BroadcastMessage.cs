@@ -1,0 +1,182 @@
+using Mero.Primitives;
+using Mero.Primitives.Clock;
+
+namespace Mero.Node.Replication.Wire;
+
+/// <summary>
+/// What travels on gossip topics, borsh-encoded with a one-byte variant tag as upstream's
+/// <c>BroadcastMessage</c>: a context's data op (<see cref="StateDelta"/>), heartbeats that carry
+/// (root, heads) for divergence detection, and namespace governance ops.
+/// </summary>
+public abstract record BroadcastMessage
+{
+    private protected abstract byte Tag { get; }
+
+    public byte[] Encode()
+    {
+        var writer = new BorshWriter(256);
+        writer.WriteU8(Tag);
+        WriteBody(writer);
+        return writer.ToArray();
+    }
+
+    /// <summary>Decodes one message; throws <see cref="BorshException"/> with the reason on anything malformed.</summary>
+    public static BroadcastMessage Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > WireLimits.MaxBroadcastBytes)
+        {
+            throw new BorshException($"broadcast of {bytes.Length} bytes exceeds the limit of {WireLimits.MaxBroadcastBytes}");
+        }
+
+        var reader = new BorshReader(bytes);
+        BroadcastMessage message = reader.ReadU8() switch
+        {
+            StateDelta.VariantTag => StateDelta.ReadBody(ref reader),
+            HashHeartbeat.VariantTag => HashHeartbeat.ReadBody(ref reader),
+            NamespaceGovernanceDelta.VariantTag => NamespaceGovernanceDelta.ReadBody(ref reader),
+            NamespaceStateHeartbeat.VariantTag => NamespaceStateHeartbeat.ReadBody(ref reader),
+            var tag => throw new BorshException($"unknown broadcast variant {tag}"),
+        };
+        reader.EnsureEnd();
+        return message;
+    }
+
+    private protected abstract void WriteBody(BorshWriter writer);
+
+    internal static void WriteHashes(BorshWriter writer, IReadOnlyList<Hash> hashes) =>
+        writer.WriteVec(hashes.ToArray(), static (w, h) => w.WriteId(h));
+
+    internal static Hash[] ReadHashes(ref BorshReader reader, int max, string what)
+    {
+        var count = reader.ReadCount(Bytes32.Length, max);
+        var hashes = new Hash[count];
+        for (var i = 0; i < count; i++)
+        {
+            hashes[i] = reader.ReadId<IdKinds.Hash>();
+        }
+
+        if (hashes.Distinct().Count() != hashes.Length)
+        {
+            throw new BorshException($"{what} repeat a hash");
+        }
+
+        return hashes;
+    }
+
+    internal static byte[] ReadFixedArray(ref BorshReader reader, int length) => reader.ReadFixed(length).ToArray();
+}
+
+/// <summary>
+/// One execute's committed CRDT actions as a signed DAG op of a context. The artifact and events
+/// are ciphertext under the context key named by <see cref="KeyId"/> (SHA-256 of the key).
+/// </summary>
+public sealed record StateDelta(
+    ContextId ContextId,
+    PublicKey AuthorId,
+    Hash DeltaId,
+    IReadOnlyList<Hash> ParentIds,
+    HybridTimestamp Hlc,
+    Hash RootHash,
+    byte[] Artifact,
+    byte[] Nonce,
+    byte[]? Events,
+    IReadOnlyList<Hash>? GovernanceHeads,
+    Hash KeyId,
+    byte[] Signature) : BroadcastMessage
+{
+    internal const byte VariantTag = 0;
+
+    private protected override byte Tag => VariantTag;
+
+    private protected override void WriteBody(BorshWriter writer)
+    {
+        writer.WriteId(ContextId).WriteId(AuthorId).WriteId(DeltaId);
+        WriteHashes(writer, ParentIds);
+        Hlc.WriteBorsh(writer);
+        writer.WriteId(RootHash).WriteBytes(Artifact).WriteFixed(Nonce);
+        writer.WriteOption(Events, static (w, e) => w.WriteBytes(e));
+        writer.WriteOption(GovernanceHeads, static (w, h) => WriteHashes(w, h));
+        writer.WriteId(KeyId).WriteFixed(Signature);
+    }
+
+    internal static StateDelta ReadBody(ref BorshReader reader)
+    {
+        var contextId = reader.ReadId<IdKinds.Context>();
+        var author = reader.ReadId<IdKinds.PublicKey>();
+        var deltaId = reader.ReadId<IdKinds.Hash>();
+        var parents = ReadHashes(ref reader, WireLimits.MaxParents, "parent ids");
+        var hlc = HybridTimestamp.ReadBorsh(ref reader);
+        var root = reader.ReadId<IdKinds.Hash>();
+        var artifact = reader.ReadBytes(WireLimits.MaxArtifactBytes);
+        var nonce = ReadFixedArray(ref reader, WireLimits.NonceLength);
+        var events = reader.ReadOptionTag() ? reader.ReadBytes(WireLimits.MaxEventsBytes) : null;
+        var governance = reader.ReadOptionTag() ? ReadHashes(ref reader, WireLimits.MaxParents, "governance heads") : null;
+        var keyId = reader.ReadId<IdKinds.Hash>();
+        var signature = ReadFixedArray(ref reader, WireLimits.SignatureLength);
+        return new StateDelta(contextId, author, deltaId, parents, hlc, root, artifact, nonce, events, governance, keyId, signature);
+    }
+}
+
+/// <summary>A context's (root, heads), published periodically so a member that missed ops notices.</summary>
+public sealed record HashHeartbeat(ContextId ContextId, Hash RootHash, IReadOnlyList<Hash> DagHeads) : BroadcastMessage
+{
+    internal const byte VariantTag = 1;
+
+    private protected override byte Tag => VariantTag;
+
+    private protected override void WriteBody(BorshWriter writer)
+    {
+        writer.WriteId(ContextId).WriteId(RootHash);
+        WriteHashes(writer, DagHeads);
+    }
+
+    internal static HashHeartbeat ReadBody(ref BorshReader reader)
+    {
+        var contextId = reader.ReadId<IdKinds.Context>();
+        var root = reader.ReadId<IdKinds.Hash>();
+        return new HashHeartbeat(contextId, root, ReadHashes(ref reader, WireLimits.MaxHeads, "dag heads"));
+    }
+}
+
+/// <summary>A signed namespace governance op; the payload is the governance envelope, verified by the governance engine.</summary>
+public sealed record NamespaceGovernanceDelta(GroupId NamespaceId, Hash DeltaId, IReadOnlyList<Hash> ParentIds, byte[] Payload) : BroadcastMessage
+{
+    internal const byte VariantTag = 2;
+
+    private protected override byte Tag => VariantTag;
+
+    private protected override void WriteBody(BorshWriter writer)
+    {
+        writer.WriteId(NamespaceId).WriteId(DeltaId);
+        WriteHashes(writer, ParentIds);
+        writer.WriteBytes(Payload);
+    }
+
+    internal static NamespaceGovernanceDelta ReadBody(ref BorshReader reader)
+    {
+        var ns = reader.ReadId<IdKinds.Group>();
+        var deltaId = reader.ReadId<IdKinds.Hash>();
+        var parents = ReadHashes(ref reader, WireLimits.MaxParents, "parent ids");
+        return new NamespaceGovernanceDelta(ns, deltaId, parents, reader.ReadBytes(WireLimits.MaxGovernancePayloadBytes));
+    }
+}
+
+/// <summary>A namespace's governance DAG heads, published periodically.</summary>
+public sealed record NamespaceStateHeartbeat(GroupId NamespaceId, IReadOnlyList<Hash> DagHeads) : BroadcastMessage
+{
+    internal const byte VariantTag = 3;
+
+    private protected override byte Tag => VariantTag;
+
+    private protected override void WriteBody(BorshWriter writer)
+    {
+        writer.WriteId(NamespaceId);
+        WriteHashes(writer, DagHeads);
+    }
+
+    internal static NamespaceStateHeartbeat ReadBody(ref BorshReader reader)
+    {
+        var ns = reader.ReadId<IdKinds.Group>();
+        return new NamespaceStateHeartbeat(ns, ReadHashes(ref reader, WireLimits.MaxHeads, "dag heads"));
+    }
+}
