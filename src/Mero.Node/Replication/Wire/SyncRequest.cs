@@ -1,0 +1,113 @@
+using Mero.Primitives;
+
+namespace Mero.Node.Replication.Wire;
+
+/// <summary>
+/// A request on the sync protocol (<see cref="SyncProtocol.Id"/>). Each request gets exactly one
+/// <see cref="SyncResponse"/>; long transfers page with a cursor. The party is the requester's
+/// member key in the context, which the responder checks against membership before answering.
+/// </summary>
+public abstract record SyncRequest
+{
+    private protected abstract byte Tag { get; }
+
+    public byte[] Encode()
+    {
+        var writer = new BorshWriter(128);
+        writer.WriteU8(Tag);
+        WriteBody(writer);
+        return writer.ToArray();
+    }
+
+    public static SyncRequest Decode(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > SyncProtocol.MaxRequestBytes)
+        {
+            throw new BorshException($"sync request of {bytes.Length} bytes exceeds the limit of {SyncProtocol.MaxRequestBytes}");
+        }
+
+        var reader = new BorshReader(bytes);
+        SyncRequest request = reader.ReadU8() switch
+        {
+            DagHeadsRequest.VariantTag => new DagHeadsRequest(reader.ReadId<IdKinds.Context>(), reader.ReadId<IdKinds.PublicKey>()),
+            DeltasRequest.VariantTag => DeltasRequest.ReadBody(ref reader),
+            SnapshotRequest.VariantTag => SnapshotRequest.ReadBody(ref reader),
+            GroupKeyRequest.VariantTag => new GroupKeyRequest(reader.ReadId<IdKinds.Group>(), reader.ReadId<IdKinds.PublicKey>()),
+            var tag => throw new BorshException($"unknown sync request variant {tag}"),
+        };
+        reader.EnsureEnd();
+        return request;
+    }
+
+    private protected abstract void WriteBody(BorshWriter writer);
+}
+
+/// <summary>Handshake: the responder's DAG heads and root for the context.</summary>
+public sealed record DagHeadsRequest(ContextId ContextId, PublicKey PartyId) : SyncRequest
+{
+    internal const byte VariantTag = 0;
+
+    private protected override byte Tag => VariantTag;
+
+    private protected override void WriteBody(BorshWriter writer) => writer.WriteId(ContextId).WriteId(PartyId);
+}
+
+/// <summary>Delta catch-up: the ops with these ids, as their broadcast encodings.</summary>
+public sealed record DeltasRequest(ContextId ContextId, PublicKey PartyId, IReadOnlyList<Hash> DeltaIds) : SyncRequest
+{
+    internal const byte VariantTag = 1;
+
+    private protected override byte Tag => VariantTag;
+
+    private protected override void WriteBody(BorshWriter writer)
+    {
+        writer.WriteId(ContextId).WriteId(PartyId);
+        BroadcastMessage.WriteHashes(writer, DeltaIds);
+    }
+
+    internal static DeltasRequest ReadBody(ref BorshReader reader)
+    {
+        var context = reader.ReadId<IdKinds.Context>();
+        var party = reader.ReadId<IdKinds.PublicKey>();
+        return new DeltasRequest(context, party, BroadcastMessage.ReadHashes(ref reader, SyncProtocol.MaxDeltasPerRequest, "delta ids"));
+    }
+}
+
+/// <summary>One page of the context's materialized state, resuming after <see cref="Cursor"/>.</summary>
+public sealed record SnapshotRequest(ContextId ContextId, PublicKey PartyId, byte[]? Cursor, uint ByteLimit) : SyncRequest
+{
+    internal const byte VariantTag = 2;
+
+    private protected override byte Tag => VariantTag;
+
+    private protected override void WriteBody(BorshWriter writer)
+    {
+        writer.WriteId(ContextId).WriteId(PartyId);
+        writer.WriteOption(Cursor, static (w, c) => w.WriteBytes(c));
+        writer.WriteU32(ByteLimit);
+    }
+
+    internal static SnapshotRequest ReadBody(ref BorshReader reader)
+    {
+        var context = reader.ReadId<IdKinds.Context>();
+        var party = reader.ReadId<IdKinds.PublicKey>();
+        var cursor = reader.ReadOptionTag() ? reader.ReadBytes(SyncProtocol.MaxCursorBytes) : null;
+        var limit = reader.ReadU32();
+        if (limit is 0 or > SyncProtocol.MaxPageBytes)
+        {
+            throw new BorshException($"snapshot byte limit {limit} is outside 1..{SyncProtocol.MaxPageBytes}");
+        }
+
+        return new SnapshotRequest(context, party, cursor, limit);
+    }
+}
+
+/// <summary>Key recovery: the group key wrapped for the requester's member key.</summary>
+public sealed record GroupKeyRequest(GroupId GroupId, PublicKey Requester) : SyncRequest
+{
+    internal const byte VariantTag = 3;
+
+    private protected override byte Tag => VariantTag;
+
+    private protected override void WriteBody(BorshWriter writer) => writer.WriteId(GroupId).WriteId(Requester);
+}
