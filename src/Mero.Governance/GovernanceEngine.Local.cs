@@ -74,9 +74,40 @@ public sealed partial class GovernanceEngine
         }
     }
 
+    /// <summary>
+    /// Claims an invitation as this node: a join op whose parents are heads learned from the
+    /// inviter or a peer (this node may hold none of them yet). Expiry is checked against
+    /// <paramref name="nowMs"/> here and against the signed claim time on every node.
+    /// </summary>
+    public (SignedGroupOp? Envelope, ApplyResult Result) ClaimInvitation(SignedInvitation invitation, IReadOnlyList<Hash> knownHeads, ulong nowMs, StoreBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(invitation);
+        if (invitation.Namespace != Namespace || !invitation.VerifySignature())
+        {
+            return (null, ApplyResult.Rejected(RejectCode.InvitationInvalid, "the invitation is for another namespace or its signature does not verify"));
+        }
+
+        if (nowMs > invitation.ExpiresAtMs)
+        {
+            return (null, ApplyResult.Rejected(RejectCode.InvitationExpired, $"invitation expired at {invitation.ExpiresAtMs} ms, now {nowMs} ms"));
+        }
+
+        var nonce = _state.Nonces.GetValueOrDefault(Identity.PublicKey) + 1;
+        var op = new JoinWithInvitationOp(invitation, Identity.Agreement.PublicKey, nowMs);
+        var envelope = SignedGroupOp.Create(Identity.Signing, Namespace, knownHeads, nonce, default, op, null);
+        return (envelope, Receive(envelope, batch));
+    }
+
     /// <summary>Mints a signed invitation into a group (the claim is checked on every node at apply time).</summary>
     public SignedInvitation CreateInvitation(GroupId group, GroupRole role, ulong expiresAtMs, Hash salt) =>
         SignedInvitation.Create(Identity.Signing, Namespace, group, role, expiresAtMs, salt);
+
+    /// <summary>The opened payload of an applied op.</summary>
+    public GroupOp? Opened(Hash id) => _applied.TryGetValue(id, out var applied) ? applied.Op : null;
+
+    public PublicKey SignerOf(Hash id) => _applied[id].Envelope.Signer;
+
+    internal (Hash KeyId, byte[] Key)? LatestKey(GroupId group) => _keyring.Latest(group);
 
     private byte[]? FindAgreementKey(GroupId group, PublicKey member)
     {
