@@ -34,16 +34,29 @@ public sealed partial class GovernanceEngine
         }
 
         var nonce = cut.Nonces.GetValueOrDefault(Identity.PublicKey) + 1;
-        var envelope = SignedGroupOp.Create(Identity.Signing, Namespace, parents, nonce, cut.Hash, op, sealKey);
+        var envelope = SignedGroupOp.Create(Identity.Signing, Namespace, parents, nonce, _state.Hash, op, sealKey);
+        try
+        {
+            return (envelope, ApplyLocal(envelope, batch));
+        }
+        finally
+        {
+            _localNewKey = null;
+        }
+    }
+
+    /// <summary>Applies an op authored on this node: as <see cref="Receive(SignedGroupOp, StoreBatch)"/>, plus the state-hash lock.</summary>
+    public ApplyResult ApplyLocal(SignedGroupOp envelope, StoreBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
         _localOp = envelope.Id;
         try
         {
-            return (envelope, Receive(envelope, batch));
+            return Receive(envelope, batch);
         }
         finally
         {
             _localOp = null;
-            _localNewKey = null;
         }
     }
 

@@ -293,9 +293,10 @@ public sealed partial class GovernanceEngine
             return new(RejectCode.NonceGap, $"nonce {envelope.Nonce} skips ahead of {last + 1}");
         }
 
-        if (_localOp == envelope.Id && envelope.StateHash != cut.Hash)
+        // Step 3: a local op is an optimistic lock on the state its author saw.
+        if (_localOp == envelope.Id && envelope.StateHash != _state.Hash)
         {
-            return new(RejectCode.StaleStateHash, $"op was built against state {envelope.StateHash}, current is {cut.Hash}");
+            return new(RejectCode.StaleStateHash, $"op was built against state {envelope.StateHash}, current is {_state.Hash}");
         }
 
         return Authorizer.Check(cut, envelope.Signer, op);
