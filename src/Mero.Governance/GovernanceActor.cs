@@ -47,9 +47,27 @@ public sealed partial class GovernanceActor : IAsyncDisposable
     public Task<IssueResult> IssueAsync(GroupId ns, GroupOp op, CancellationToken ct = default) =>
         Ask(batch => IssueWithFollowUps(Engine(ns, null), op, batch), ct);
 
-    /// <summary>Ingests an envelope from the network; returns the result and envelopes this node publishes in response.</summary>
-    public Task<(ApplyResult Result, IReadOnlyList<SignedGroupOp> Published)> ReceiveAsync(byte[] wire, CancellationToken ct = default) =>
-        Ask(batch => ReceiveOne(wire, batch), ct);
+    /// <summary>
+    /// Ingests an envelope from the network; returns the result and envelopes this node publishes in
+    /// response. Decoding and the Ed25519 check run here, on the sender's thread, so they overlap with
+    /// the loop applying earlier ops; the loop reuses the verdict.
+    /// </summary>
+    public Task<(ApplyResult Result, IReadOnlyList<SignedGroupOp> Published)> ReceiveAsync(byte[] wire, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(wire);
+        SignedGroupOp envelope;
+        try
+        {
+            envelope = SignedGroupOp.Decode([.. wire]);
+        }
+        catch (Primitives.BorshException e)
+        {
+            return Task.FromResult<(ApplyResult, IReadOnlyList<SignedGroupOp>)>((ApplyResult.Rejected(RejectCode.Malformed, e.Message), []));
+        }
+
+        envelope.VerifySignature();
+        return Ask(batch => ReceiveOne(envelope, batch), ct);
+    }
 
     public Task<SignedInvitation> CreateInvitationAsync(GroupId ns, GroupId group, GroupRole role, TimeSpan? lifetime = null, CancellationToken ct = default) =>
         Ask(_ =>
@@ -158,18 +176,8 @@ public sealed partial class GovernanceActor : IAsyncDisposable
         return new IssueResult(result, published);
     }
 
-    private (ApplyResult, IReadOnlyList<SignedGroupOp>) ReceiveOne(byte[] wire, StoreBatch batch)
+    private (ApplyResult, IReadOnlyList<SignedGroupOp>) ReceiveOne(SignedGroupOp envelope, StoreBatch batch)
     {
-        SignedGroupOp envelope;
-        try
-        {
-            envelope = SignedGroupOp.Decode(wire);
-        }
-        catch (Primitives.BorshException e)
-        {
-            return (ApplyResult.Rejected(RejectCode.Malformed, e.Message), []);
-        }
-
         if (!_engines.TryGetValue(envelope.Namespace, out var engine))
         {
             return (ApplyResult.Rejected(RejectCode.WrongNamespace, $"this node has not joined namespace {envelope.Namespace}"), []);

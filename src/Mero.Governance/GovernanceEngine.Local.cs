@@ -23,7 +23,7 @@ public sealed partial class GovernanceEngine
         var cut = parents.Count == 0 ? new GovernanceState(Namespace) : CutState([.. parents.Order()]);
         _localNewKey = null;
         op = Complete(op, cut);
-        (Hash, byte[])? sealKey = null;
+        (Hash, AeadKey)? sealKey = null;
         if (!op.IsRootOp)
         {
             sealKey = SealingKey(op, cut);
@@ -34,7 +34,7 @@ public sealed partial class GovernanceEngine
         }
 
         var nonce = cut.Nonces.GetValueOrDefault(Identity.PublicKey) + 1;
-        var envelope = SignedGroupOp.Create(Identity.Signing, Namespace, parents, nonce, _state.Hash, op, sealKey);
+        var envelope = SignedGroupOp.CreateWith(Identity.Signing, Namespace, parents, nonce, _state.Hash, op, sealKey);
         try
         {
             return (envelope, ApplyLocal(envelope, batch));
@@ -107,7 +107,7 @@ public sealed partial class GovernanceEngine
 
         var nonce = _state.Nonces.GetValueOrDefault(Identity.PublicKey) + 1;
         var op = new JoinWithInvitationOp(invitation, Identity.Agreement.PublicKey, nowMs);
-        var envelope = SignedGroupOp.Create(Identity.Signing, Namespace, knownHeads, nonce, default, op, null);
+        var envelope = SignedGroupOp.CreateWith(Identity.Signing, Namespace, knownHeads, nonce, default, op, null);
         return (envelope, Receive(envelope, batch));
     }
 
@@ -184,12 +184,12 @@ public sealed partial class GovernanceEngine
     }
 
     /// <summary>The newest key of the op's group, else of its nearest ancestor whose key this node holds.</summary>
-    private (Hash, byte[])? SealingKey(GroupOp op, GovernanceState cut)
+    private (Hash, AeadKey)? SealingKey(GroupOp op, GovernanceState cut)
     {
         var group = op.Target ?? Namespace;
         foreach (var g in (IEnumerable<GroupId>)[group, .. cut.Ancestors(group)])
         {
-            if (_keyring.Latest(g) is { } key)
+            if (_keyring.LatestCipher(g) is { } key)
             {
                 return key;
             }

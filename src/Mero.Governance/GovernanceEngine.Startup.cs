@@ -59,7 +59,7 @@ public sealed partial class GovernanceEngine
             for (var i = 0; i < log.Count; i++)
             {
                 var envelope = log[i].Envelope;
-                if (opened[i] is null && envelope.Open(envelope.IsSealed ? _keyring.Get(envelope.SealedKeyId) : null) is { } op)
+                if (opened[i] is null && envelope.Open(envelope.IsSealed ? _keyring.Cipher(envelope.SealedKeyId) : null) is { } op)
                 {
                     opened[i] = op;
                     Harvest(op);

@@ -118,7 +118,7 @@ public sealed partial class GovernanceEngine
         GroupOp? op;
         try
         {
-            op = envelope.Open(envelope.IsSealed ? _keyring.Get(envelope.SealedKeyId) : null);
+            op = envelope.Open(envelope.IsSealed ? _keyring.Cipher(envelope.SealedKeyId) : null);
         }
         catch (BorshException e)
         {

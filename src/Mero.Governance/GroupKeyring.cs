@@ -25,6 +25,28 @@ internal sealed class GroupKeyring
 
     public byte[]? Get(Hash keyId) => _keys.GetValueOrDefault(keyId);
 
+    /// <summary>The imported cipher of a held key, created once (imports are costly).</summary>
+    public AeadKey? Cipher(Hash keyId)
+    {
+        if (_ciphers.TryGetValue(keyId, out var cipher))
+        {
+            return cipher;
+        }
+
+        if (!_keys.TryGetValue(keyId, out var key))
+        {
+            return null;
+        }
+
+        _ciphers[keyId] = cipher = new AeadKey(key);
+        return cipher;
+    }
+
+    public (Hash KeyId, AeadKey Cipher)? LatestCipher(GroupId group) =>
+        _latest.TryGetValue(group, out var latest) ? (latest.KeyId, Cipher(latest.KeyId)!) : null;
+
+    private readonly Dictionary<Hash, AeadKey> _ciphers = [];
+
     public (Hash KeyId, byte[] Key)? Latest(GroupId group) =>
         _latest.TryGetValue(group, out var latest) ? (latest.KeyId, _keys[latest.KeyId]) : null;
 

@@ -62,7 +62,10 @@ public sealed class SignedGroupOp : IDagNode
 
     public ReadOnlySpan<byte> Signature => Wire.AsSpan(SignableLength);
 
-    public bool VerifySignature() => Ed25519KeyPair.Verify(Signer, SignableBytes, Signature);
+    /// <summary>Verifies once and remembers: the actor verifies on the sender's thread, the loop then reuses the verdict.</summary>
+    public bool VerifySignature() => _verified ??= Ed25519KeyPair.Verify(Signer, SignableBytes, Signature);
+
+    private bool? _verified;
 
     /// <summary>
     /// Signs an op. Root ops go in clear; others are sealed under <paramref name="groupKey"/> with a
@@ -70,6 +73,17 @@ public sealed class SignedGroupOp : IDagNode
     /// distinct plaintexts never share a nonce.
     /// </summary>
     public static SignedGroupOp Create(Ed25519KeyPair signer, GroupId ns, IEnumerable<Hash> parents, ulong nonce, Hash stateHash, GroupOp op, (Hash KeyId, byte[] Key)? groupKey)
+    {
+        if (groupKey is not { } k)
+        {
+            return CreateWith(signer, ns, parents, nonce, stateHash, op, null);
+        }
+
+        using var cipher = new AeadKey(k.Key);
+        return CreateWith(signer, ns, parents, nonce, stateHash, op, (k.KeyId, cipher));
+    }
+
+    internal static SignedGroupOp CreateWith(Ed25519KeyPair signer, GroupId ns, IEnumerable<Hash> parents, ulong nonce, Hash stateHash, GroupOp op, (Hash KeyId, AeadKey Key)? groupKey)
     {
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(op);
@@ -90,7 +104,7 @@ public sealed class SignedGroupOp : IDagNode
         {
             var (keyId, key) = groupKey.Value;
             var sealNonce = Hashing.Sha256Tagged("mero/gov-seal-nonce/v1", plaintext, signer.PublicKey.ToArray(), BitConverter.GetBytes(nonce)).AsSpan()[..Aead.NonceLength].ToArray();
-            var ciphertext = Aead.Encrypt(key, sealNonce, plaintext, SealAad(ns, keyId));
+            var ciphertext = key.Encrypt(sealNonce, plaintext, SealAad(ns, keyId));
             w.WriteU8(1).WriteId(keyId).WriteFixed(sealNonce).WriteBytes(ciphertext);
         }
 
@@ -158,7 +172,7 @@ public sealed class SignedGroupOp : IDagNode
     }
 
     /// <summary>The op inside: decoded from clear bytes or opened with <paramref name="key"/>. Null when the key does not open it.</summary>
-    internal GroupOp? Open(byte[]? key)
+    internal GroupOp? Open(AeadKey? key)
     {
         if (ClearPayload is not null)
         {
@@ -171,7 +185,7 @@ public sealed class SignedGroupOp : IDagNode
             return null;
         }
 
-        var plaintext = Aead.Decrypt(key, SealedNonce, Ciphertext, SealAad(Namespace, SealedKeyId));
+        var plaintext = key.Decrypt(SealedNonce, Ciphertext, SealAad(Namespace, SealedKeyId));
         if (plaintext is null)
         {
             return null;

@@ -33,14 +33,16 @@ internal sealed class StateHashAccumulator
     private void Combine(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool subtract)
     {
         Span<byte> digest = stackalloc byte[32];
-        using (var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        var length = 4 + key.Length + value.Length;
+        var rented = length <= 512 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        var buffer = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
+        BinaryPrimitives.WriteInt32LittleEndian(buffer, key.Length);
+        key.CopyTo(buffer[4..]);
+        value.CopyTo(buffer[(4 + key.Length)..]);
+        SHA256.HashData(buffer, digest);
+        if (rented is not null)
         {
-            Span<byte> length = stackalloc byte[4];
-            BinaryPrimitives.WriteInt32LittleEndian(length, key.Length);
-            hasher.AppendData(length);
-            hasher.AppendData(key);
-            hasher.AppendData(value);
-            hasher.GetHashAndReset(digest);
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
 
         ulong carry = 0;
