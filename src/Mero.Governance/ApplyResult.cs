@@ -25,8 +25,18 @@ public sealed record ApplyResult(ApplyStatus Status, Rejection? Rejection, IRead
     public static ApplyResult Pending(IReadOnlyList<Hash> applied) => new(ApplyStatus.Pending, null, applied);
 }
 
-/// <summary>An op in the DAG with its opened payload and causal generation (1 + max parent generation).</summary>
-internal sealed record AppliedOp(SignedGroupOp Envelope, GroupOp Op, ulong Generation);
+/// <summary>
+/// An op in the DAG with its causal generation (1 + max parent generation). The opened payload is
+/// kept when known and reopened on demand after a reload (only refolds need it).
+/// </summary>
+internal sealed class AppliedOp(SignedGroupOp envelope, GroupOp? op, ulong generation)
+{
+    public SignedGroupOp Envelope { get; } = envelope;
+
+    public GroupOp? Op { get; set; } = op;
+
+    public ulong Generation { get; } = generation;
+}
 
 /// <summary>The canonical fold order: generation, then op hash. A valid topological order every node agrees on.</summary>
 internal readonly record struct FoldKey(ulong Generation, Hash Id) : IComparable<FoldKey>

@@ -116,7 +116,7 @@ public sealed partial class GovernanceEngine
         SignedInvitation.Create(Identity.Signing, Namespace, group, role, expiresAtMs, salt);
 
     /// <summary>The opened payload of an applied op.</summary>
-    public GroupOp? Opened(Hash id) => _applied.TryGetValue(id, out var applied) ? applied.Op : null;
+    public GroupOp? Opened(Hash id) => _applied.TryGetValue(id, out var applied) ? OpOf(applied) : null;
 
     public PublicKey SignerOf(Hash id) => _applied[id].Envelope.Signer;
 

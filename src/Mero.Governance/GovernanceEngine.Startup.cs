@@ -50,37 +50,29 @@ public sealed partial class GovernanceEngine
             log.Add((StoreLayout.OpLogSequence(key), SignedGroupOp.Decode(wire)));
         }
 
-        // Keys arrive in clear root ops or inside sealed rotations opened by earlier keys: open until no progress.
-        var opened = new GroupOp?[log.Count];
-        bool progress;
-        do
+        // Every key this node holds is stored (generated here, or persisted with the op that delivered it),
+        // and the materialized records are the fold of the log, so nothing needs reopening or refolding.
+        foreach (var (sequence, envelope) in log)
         {
-            progress = false;
-            for (var i = 0; i < log.Count; i++)
-            {
-                var envelope = log[i].Envelope;
-                if (opened[i] is null && envelope.Open(envelope.IsSealed ? _keyring.Cipher(envelope.SealedKeyId) : null) is { } op)
-                {
-                    opened[i] = op;
-                    Harvest(op);
-                    progress = true;
-                }
-            }
-        }
-        while (progress);
-
-        for (var i = 0; i < log.Count; i++)
-        {
-            var envelope = log[i].Envelope;
-            var op = opened[i] ?? throw new InvalidDataException($"op log entry {log[i].Sequence} ({envelope.Id}) cannot be opened with the stored keys");
             _dag.Restore(envelope);
             var generation = envelope.Parents.Count == 0 ? 0UL : envelope.Parents.Max(p => _applied[p].Generation) + 1;
-            _applied[envelope.Id] = new AppliedOp(envelope, op, generation);
+            _applied[envelope.Id] = new AppliedOp(envelope, null, generation);
             _order.Add(new FoldKey(generation, envelope.Id));
-            _nextSequence = log[i].Sequence + 1;
+            _nextSequence = sequence + 1;
         }
 
-        _state = FoldAll(_order.Select(k => _applied[k.Id]));
+        _state = new GovernanceState(Namespace);
+        foreach (var (key, value) in _store.Scan(Column.Group, StoreLayout.Prefix(Namespace, StoreLayout.StateRecord)))
+        {
+            _state.Load(key[33..], value);
+        }
+
+        var noncePrefix = StoreLayout.Prefix(Namespace, StoreLayout.Nonce);
+        foreach (var (key, value) in _store.Scan(Column.Group, noncePrefix))
+        {
+            _state.Nonces[PublicKey.FromBytes(key.AsSpan(noncePrefix.Length))] = BitConverter.ToUInt64(value);
+        }
+
         _state.TrackChanges();
 
         var pending = _store.Scan(Column.Group, StoreLayout.Prefix(Namespace, StoreLayout.Pending)).Select(p => p.Value).ToList();

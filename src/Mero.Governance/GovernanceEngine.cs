@@ -28,6 +28,7 @@ public sealed partial class GovernanceEngine
     private readonly Dictionary<Hash, SignedGroupOp> _sealed = [];
     private readonly HashSet<Hash> _persistedPending = [];
     private readonly Dictionary<Hash, Rejection> _rejections = [];
+    private readonly Dictionary<Hash, List<(Hash KeyId, byte[] Record)>> _harvestedBy = [];
     private readonly GroupKeyring _keyring = new();
     private GovernanceState _state;
     private ulong _nextSequence;
@@ -143,7 +144,7 @@ public sealed partial class GovernanceEngine
             return new ApplyResult(ApplyStatus.Pending, new(RejectCode.MissingGroupKey, $"waiting for group key {envelope.SealedKeyId}"), []);
         }
 
-        var harvested = Harvest(op);
+        var harvested = Harvest(op, envelope.Id);
         _opened[envelope.Id] = op;
         _batch = batch;
         DagAddResult<SignedGroupOp> added;
@@ -159,6 +160,7 @@ public sealed partial class GovernanceEngine
         foreach (var rejected in added.Rejections)
         {
             _opened.Remove(rejected.Entry.Id);
+            _harvestedBy.Remove(rejected.Entry.Id);
             if (_persistedPending.Remove(rejected.Entry.Id))
             {
                 batch.Delete(Column.Group, StoreLayout.Key(Namespace, StoreLayout.Pending, rejected.Entry.Id.AsSpan()));
@@ -260,6 +262,15 @@ public sealed partial class GovernanceEngine
             batch.Delete(Column.Group, StoreLayout.Key(Namespace, StoreLayout.Pending, envelope.Id.AsSpan()));
         }
 
+        // Keys delivered to this node persist with the op that carried them, so a reload need not reopen ops.
+        if (_harvestedBy.Remove(envelope.Id, out var learned))
+        {
+            foreach (var (keyId, record) in learned)
+            {
+                batch.Put(Column.Group, StoreLayout.Key(Namespace, StoreLayout.GroupKey, keyId.AsSpan()), record);
+            }
+        }
+
         if (_localOp == envelope.Id && _localNewKey is { } newKey)
         {
             var record = _keyring.Add(newKey.Group, newKey.KeyId, newKey.Key);
@@ -326,6 +337,13 @@ public sealed partial class GovernanceEngine
         return FoldAll(ancestors.Select(id => _applied[id]).OrderBy(a => new FoldKey(a.Generation, a.Envelope.Id)));
     }
 
+    private GroupOp OpOf(AppliedOp applied)
+    {
+        var envelope = applied.Envelope;
+        return applied.Op ??= envelope.Open(envelope.IsSealed ? _keyring.Cipher(envelope.SealedKeyId) : null)
+            ?? throw new InvalidDataException($"applied op {envelope.Id} cannot be opened: its group key {envelope.SealedKeyId} is not stored");
+    }
+
     private GovernanceState FoldAll(IEnumerable<AppliedOp> ordered)
     {
         var state = new GovernanceState(Namespace);
@@ -337,9 +355,9 @@ public sealed partial class GovernanceEngine
         return state;
     }
 
-    private static void Fold(GovernanceState state, AppliedOp applied)
+    private void Fold(GovernanceState state, AppliedOp applied)
     {
-        Effects.Apply(state, applied.Envelope.Signer, applied.Op);
+        Effects.Apply(state, applied.Envelope.Signer, OpOf(applied));
         var signer = applied.Envelope.Signer;
         state.Nonces[signer] = Math.Max(state.Nonces.GetValueOrDefault(signer), applied.Envelope.Nonce);
     }
@@ -353,7 +371,7 @@ public sealed partial class GovernanceEngine
     }
 
     /// <summary>Unwraps any key envelopes addressed to this node. Returns whether a new key was learned.</summary>
-    private bool Harvest(GroupOp op)
+    private bool Harvest(GroupOp op, Hash? carriedBy = null)
     {
         var (group, envelopes) = op switch
         {
@@ -371,7 +389,19 @@ public sealed partial class GovernanceEngine
             }
 
             var key = KeyWrap.Unwrap(Identity.Agreement, envelope.Wrapped, GroupKeyring.WrapContext(Namespace, group, envelope.KeyId));
-            learned |= key is not null && _keyring.Add(group, envelope.KeyId, key) is not null;
+            if (key is not null && _keyring.Add(group, envelope.KeyId, key) is { } record)
+            {
+                learned = true;
+                if (carriedBy is { } id)
+                {
+                    if (!_harvestedBy.TryGetValue(id, out var list))
+                    {
+                        _harvestedBy[id] = list = [];
+                    }
+
+                    list.Add((envelope.KeyId, record));
+                }
+            }
         }
 
         return learned;

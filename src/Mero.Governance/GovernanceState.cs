@@ -178,6 +178,9 @@ public sealed class GovernanceState
     /// <summary>Starts recording changes (key → new value, null for deleted) for the next batch.</summary>
     internal void TrackChanges() => _changes = new(ByteKeyComparer.Instance);
 
+    /// <summary>Adds a record read back from the store (startup).</summary>
+    internal void Load(byte[] key, byte[] value) => Put(key, value);
+
     internal Dictionary<byte[], byte[]?> TakeChanges()
     {
         var changes = _changes ?? new(ByteKeyComparer.Instance);

@@ -97,6 +97,32 @@ public sealed class AuthorityAndKeyTests
     }
 
     [Fact]
+    public void After_a_restart_an_earlier_sorting_op_refolds_from_reopened_ops()
+    {
+        using var founder = TestNode.Founder(Ns);
+        using var adminB = TestNode.Create(Ns);
+        using var replica = TestNode.Create(Ns);
+        founder.AddWithKeys(Ns, adminB, GroupRole.Admin);
+        founder.AddWithKeys(Ns, replica, GroupRole.ReadOnly);
+        adminB.ReceiveAll(founder.Engine.AppliedOps);
+        replica.ReceiveAll(founder.Engine.AppliedOps);
+
+        // Two concurrent siblings; the replica gets the later-sorting one, restarts, then the earlier one.
+        var x = founder.IssueOk(new SetGroupAliasOp(Ns, "from founder"));
+        var y = adminB.IssueOk(new SetMetadataOp(Ns, MetadataTarget.Group, [], [1, 2, 3]));
+        var (early, late) = x.Id.CompareTo(y.Id) < 0 ? (x, y) : (y, x);
+        Assert.Equal(ApplyStatus.Applied, replica.Receive(late.Wire).Status);
+        replica.Restart();
+        Assert.Equal(ApplyStatus.Applied, replica.Receive(early.Wire).Status);
+
+        founder.Receive(y.Wire);
+        Assert.Equal(founder.Engine.StateHash, replica.Engine.StateHash);
+        Assert.Equal(founder.Engine.LiveStateRecords(), replica.Engine.PersistedStateRecords());
+        replica.Restart();
+        Assert.Equal(founder.Engine.StateHash, replica.Engine.StateHash);
+    }
+
+    [Fact]
     public void Key_wrap_opens_only_for_its_recipient_and_context()
     {
         using var recipient = X25519KeyPair.Generate();
