@@ -213,4 +213,49 @@ public sealed class GossipsubTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.False(hubReader.TryRead(out _));
     }
+
+    [Fact]
+    public async Task APeerThatStopsReadingOnlyLosesItsOwnMessagesAndMemoryStaysBounded()
+    {
+        var target = await _nodes.StartAsync("target", ct: Ct);
+        var good = await _nodes.StartAsync("good", ct: Ct);
+        var goodReader = await good.Router.SubscribeAsync(Topic, Ct);
+        await target.Router.SubscribeAsync(Topic, Ct);
+        await good.Host.DialAsync(target.Host.ListenAddresses[0].WithPeerId(target.Host.PeerId), Ct);
+
+        // The stuck peer: a bare host that subscribes, then never reads what the target sends it.
+        using var stuckKey = Mero.Crypto.Ed25519KeyPair.Generate();
+        await using var stuck = new Mero.Network.Host.Libp2pHost(stuckKey, new Mero.Network.Host.Libp2pHostOptions { PingInterval = null });
+        var never = new TaskCompletionSource();
+        stuck.SetHandler(GossipsubOptions.ProtocolV11, (_, ct) => never.Task.WaitAsync(ct));
+        await stuck.StartAsync(Ct);
+        await stuck.DialAsync(target.Host.ListenAddresses[0].WithPeerId(target.Host.PeerId), Ct);
+        await using var hello = await stuck.OpenStreamAsync(target.Host.PeerId, GossipsubOptions.ProtocolV11, Ct);
+        await LengthPrefixed.WriteAsync(hello, new PubsubRpc { Subscriptions = [new SubOpts(true, Topic)] }.ToProtobuf(), Ct);
+        await GossipNodes.UntilAsync(async () => (await target.Router.TopicPeersAsync(Topic, Ct)).Count == 2, Wait, "target sees both subscribers");
+
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var payload = new byte[1024];
+        const int Batches = 30, PerBatch = 100;
+        for (var batch = 0; batch < Batches; batch++)
+        {
+            for (var i = 0; i < PerBatch; i++)
+            {
+                await target.Router.PublishAsync(Topic, payload, Ct);
+            }
+
+            for (var i = 0; i < PerBatch; i++)
+            {
+                await GossipNodes.ReceiveAsync(goodReader, Wait, Ct);
+            }
+        }
+
+        var stats = await target.Router.StatsAsync(Ct);
+        var grown = GC.GetTotalMemory(forceFullCollection: true) - before;
+        output.WriteLine($"dropped {stats.DroppedRpcs} RPCs to the stuck peer; heap grew {grown / 1024} KiB");
+        // Its queue (256) and Yamux window (256 KiB) hold a few hundred; the rest were dropped, not buffered.
+        Assert.True(stats.DroppedRpcs > (Batches * PerBatch) - 1000, $"dropped only {stats.DroppedRpcs}");
+        Assert.True(grown < 32 * 1024 * 1024, $"heap grew {grown} bytes");
+        Assert.Contains(good.Host.PeerId, await target.Router.TopicPeersAsync(Topic, Ct));
+    }
 }
