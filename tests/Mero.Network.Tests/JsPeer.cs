@@ -34,6 +34,9 @@ public sealed class JsPeer : IAsyncDisposable
     /// <summary>Every gossipsub message event received (kept apart from the event stream so none is lost).</summary>
     public ConcurrentQueue<JsonElement> Messages { get; } = new();
 
+    /// <summary>Gossip latencies (ms) reported for benchmark messages.</summary>
+    public ConcurrentQueue<double> Latencies { get; } = new();
+
     /// <summary>Waits until a received gossip message carries <paramref name="data"/>.</summary>
     public async Task<JsonElement> WaitForMessageAsync(string data, TimeSpan timeout, CancellationToken ct)
     {
@@ -152,6 +155,11 @@ public sealed class JsPeer : IAsyncDisposable
                 if (name.GetString() == "message")
                 {
                     Messages.Enqueue(json);
+                }
+                else if (name.GetString() == "latency")
+                {
+                    Latencies.Enqueue(json.GetProperty("ms").GetDouble());
+                    continue;
                 }
 
                 _events.Writer.TryWrite(json);

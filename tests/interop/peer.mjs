@@ -20,6 +20,8 @@
 // With --gossip (gossipsub service):
 //   subscribe TOPIC         join TOPIC; each message arrives as {"event":"message",topic,from,data}
 //   publish TOPIC TEXT      publish TEXT (UTF-8); reports recipients
+//   publishlat TOPIC SIZE   publish a SIZE-byte message stamped with the send time; receivers
+//                           report {"event":"latency","ms":...} instead of a message event
 //   topicpeers TOPIC        peers known to be subscribed; mesh TOPIC: current mesh peers
 // With --kad PROTOCOL (kad-dht in server mode with PROTOCOL, loopback addresses kept):
 //   addpeer PEER ADDR       add a peer to the routing table
@@ -130,7 +132,14 @@ await node.handle('/mero/sink/1.0.0', async (stream) => {
 if (gossip) {
   node.services.pubsub.addEventListener('message', (evt) => {
     const m = evt.detail
-    out({ event: 'message', topic: m.topic, from: m.from?.toString(), data: new TextDecoder().decode(m.data), at: Date.now() })
+    const now = Date.now()
+    const data = new TextDecoder().decode(m.data)
+    if (data.startsWith('lat:')) {
+      // Benchmark messages carry their send time (epoch ms); report only the latency.
+      out({ event: 'latency', ms: now - Number(data.slice(4, data.indexOf('|'))) })
+      return
+    }
+    out({ event: 'message', topic: m.topic, from: m.from?.toString(), data })
   })
 }
 
@@ -201,6 +210,12 @@ const commands = {
   async publish ([topic, ...text]) {
     const r = await node.services.pubsub.publish(topic, new TextEncoder().encode(text.join(' ')))
     return { recipients: r.recipients.map(p => p.toString()) }
+  },
+  async publishlat ([topic, size]) {
+    // A 1 KB-style benchmark message stamped with the send time, padded to SIZE bytes.
+    const head = `lat:${Date.now()}|`
+    const r = await node.services.pubsub.publish(topic, new TextEncoder().encode(head.padEnd(Number(size), 'x')))
+    return { recipients: r.recipients.length }
   },
   async topicpeers ([topic]) {
     return { peers: node.services.pubsub.getSubscribers(topic).map(p => p.toString()) }
