@@ -36,6 +36,9 @@ public sealed class Libp2pNode : IAsyncDisposable
 
     public Gossipsub Gossipsub { get; }
 
+    /// <summary>Null unless the options enable mDNS.</summary>
+    public Mero.Network.Discovery.MdnsDiscovery? Mdns { get; private set; }
+
     /// <summary>Null when the options disable the DHT.</summary>
     public Kademlia.Kademlia? Kademlia { get; }
 
@@ -61,6 +64,12 @@ public sealed class Libp2pNode : IAsyncDisposable
             }
 
             await host.StartAsync(ct).ConfigureAwait(false);
+            if (options.Mdns is { } mdns)
+            {
+                node.Mdns = new Mero.Network.Discovery.MdnsDiscovery(host, mdns, time, loggerFactory);
+                await node.Mdns.StartAsync(ct).ConfigureAwait(false);
+            }
+
             return node;
         }
         catch
@@ -76,6 +85,11 @@ public sealed class Libp2pNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Mdns is not null)
+        {
+            await Mdns.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (Kademlia is not null)
         {
             await Kademlia.DisposeAsync().ConfigureAwait(false);

@@ -14,6 +14,9 @@ public sealed record Libp2pNodeOptions
     /// <summary>Null disables the DHT.</summary>
     public KademliaOptions? Kademlia { get; init; } = new();
 
+    /// <summary>Local-network discovery; null (the default, as upstream) keeps it off.</summary>
+    public Mero.Network.Discovery.MdnsOptions? Mdns { get; init; }
+
     /// <summary>Seed for gossipsub's peer selection (tests); null: random.</summary>
     public int? Seed { get; init; }
 
@@ -30,5 +33,6 @@ public sealed record Libp2pNodeOptions
         Host.Validate();
         Gossipsub.Validate();
         Kademlia?.Validate();
+        Mdns?.Validate();
     }
 }
