@@ -258,4 +258,25 @@ public sealed class GossipsubTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(grown < 32 * 1024 * 1024, $"heap grew {grown} bytes");
         Assert.Contains(good.Host.PeerId, await target.Router.TopicPeersAsync(Topic, Ct));
     }
+
+    [Fact]
+    public async Task LosingOneOfTwoConnectionsKeepsThePeerInTheMesh()
+    {
+        var a = await _nodes.StartAsync("a", ct: Ct);
+        var b = await _nodes.StartAsync("b", ct: Ct);
+        await a.Router.SubscribeAsync(Topic, Ct);
+        var reader = await b.Router.SubscribeAsync(Topic, Ct);
+        var address = b.Host.ListenAddresses[0].WithPeerId(b.Host.PeerId);
+        var first = await a.Host.DialAsync(address, Ct);
+        await GossipNodes.UntilAsync(async () => (await a.Router.MeshPeersAsync(Topic, Ct)).Count == 1, Wait, "mesh");
+        await a.Host.DialAsync(address, Ct);
+
+        // The connection carrying both gossip streams goes away; the routers reopen them on the other.
+        await first.CloseAsync(Ct);
+        await Task.Delay(1500);
+        Assert.Contains(b.Host.PeerId, await a.Router.TopicPeersAsync(Topic, Ct));
+        var sent = await a.Router.PublishAsync(Topic, "after reconnect"u8.ToArray(), Ct);
+        Assert.Equal(1, sent.Peers);
+        Assert.Equal("after reconnect", Encoding.UTF8.GetString((await GossipNodes.ReceiveAsync(reader, Wait, Ct)).Data));
+    }
 }

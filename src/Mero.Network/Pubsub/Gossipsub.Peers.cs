@@ -9,11 +9,11 @@ namespace Mero.Network.Pubsub;
 public sealed partial class Gossipsub
 {
     /// <summary>What the loop knows about one neighbour.</summary>
-    private sealed class PeerState(PeerId id, Channel<byte[]> outbox)
+    private sealed class PeerState(PeerId id)
     {
         public PeerId Id { get; } = id;
 
-        public Channel<byte[]> Outbox { get; } = outbox;
+        public Channel<byte[]> Outbox { get; set; } = null!;
 
         public HashSet<string> Topics { get; } = new(StringComparer.Ordinal);
 
@@ -36,16 +36,23 @@ public sealed partial class Gossipsub
             return state;
         }
 
-        state = new PeerState(peer, Channel.CreateBounded<byte[]>(new BoundedChannelOptions(Options.MaxQueuedRpcsPerPeer) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }));
+        state = new PeerState(peer);
         _peers[peer] = state;
+        StartWriter(state);
+        return state;
+    }
+
+    /// <summary>A fresh queue whose first RPC is the hello (our subscriptions), drained by a new writer.</summary>
+    private void StartWriter(PeerState state)
+    {
+        state.Outbox?.Writer.TryComplete();
+        state.Outbox = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(Options.MaxQueuedRpcsPerPeer) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         if (_subscriptions.Count > 0)
         {
-            // The hello: our subscriptions, first on the new stream.
             Send(state, new PubsubRpc { Subscriptions = [.. _subscriptions.Keys.Select(t => new SubOpts(true, t))] });
         }
 
-        state.Writer = Task.Run(() => WriteLoopAsync(state), CancellationToken.None);
-        return state;
+        state.Writer = Task.Run(() => WriteLoopAsync(state, state.Outbox), CancellationToken.None);
     }
 
     private void RemovePeer(PeerId peer)
@@ -97,21 +104,43 @@ public sealed partial class Gossipsub
     }
 
     /// <summary>Opens the outbound gossipsub stream and drains the peer's queue into it.</summary>
-    private async Task WriteLoopAsync(PeerState peer)
+    private async Task WriteLoopAsync(PeerState peer, Channel<byte[]> outbox)
     {
         var ct = _stopping.Token;
         Libp2pStream? stream = null;
+        var retry = false;
         try
         {
             stream = await _host.OpenStreamAsync(peer.Id, Options.Protocols, ct).ConfigureAwait(false);
-            await foreach (var rpc in peer.Outbox.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            // Notice a closed connection while idle, before an RPC is taken from the queue and lost.
+            using var connectionLost = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var lost = connectionLost;
+            _ = stream.Connection.Closed.ContinueWith(
+                _ =>
+                {
+                    try
+                    {
+                        lost.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The writer had already finished.
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            await foreach (var rpc in outbox.Reader.ReadAllAsync(connectionLost.Token).ConfigureAwait(false))
             {
-                await LengthPrefixed.WriteAsync(stream, rpc, ct).ConfigureAwait(false);
+                await LengthPrefixed.WriteAsync(stream, rpc, connectionLost.Token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             LogWriterEnded(_logger, peer.Id.ToString(), ex.Message);
+            // A broken stream on a still-open connection (another connection, or a reset stream) is
+            // reopened, so the peer does not silently drop out of our mesh; a peer without gossipsub is not.
+            retry = stream is not null && !outbox.Reader.Completion.IsCompleted;
         }
         finally
         {
@@ -119,11 +148,23 @@ public sealed partial class Gossipsub
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
+        }
 
-            if (!ct.IsCancellationRequested && peer.Writer is { } writer)
+        if (retry)
+        {
+            try
             {
-                _mailbox.Writer.TryWrite(new WriterEndedCommand(peer.Id, writer));
+                await Task.Delay(Options.HeartbeatInterval, _time, ct).ConfigureAwait(false);
             }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        if (!ct.IsCancellationRequested && peer.Writer is { } writer)
+        {
+            _mailbox.Writer.TryWrite(new WriterEndedCommand(peer.Id, writer, retry));
         }
     }
 

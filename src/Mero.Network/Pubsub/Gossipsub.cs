@@ -194,8 +194,16 @@ public sealed partial class Gossipsub : IAsyncDisposable
             case WriterEndedCommand ended:
                 if (_peers.TryGetValue(ended.Peer, out var state) && state.Writer == ended.Writer)
                 {
-                    // The outbound stream broke or the peer speaks no gossipsub; drop it from routing.
-                    RemovePeer(ended.Peer);
+                    // The outbound stream broke while a connection remains: reopen it (hello first),
+                    // keeping what we know of the peer. Otherwise (gone, or no gossipsub) drop it.
+                    if (ended.Retry && _host.ConnectionsTo(ended.Peer).Count > 0)
+                    {
+                        StartWriter(state);
+                    }
+                    else
+                    {
+                        RemovePeer(ended.Peer);
+                    }
                 }
 
                 break;
@@ -314,7 +322,7 @@ public sealed partial class Gossipsub : IAsyncDisposable
 
     private sealed record PeerMisbehavedCommand(PeerId Peer, string Reason) : Command;
 
-    private sealed record WriterEndedCommand(PeerId Peer, Task Writer) : Command;
+    private sealed record WriterEndedCommand(PeerId Peer, Task Writer, bool Retry) : Command;
 
     private sealed record HeartbeatCommand : Command
     {
