@@ -12,12 +12,12 @@ public sealed class GossipNodes(ITestOutputHelper? output) : IAsyncDisposable
 
     public static GossipsubOptions FastOptions { get; } = new() { HeartbeatInterval = TimeSpan.FromMilliseconds(200), HeartbeatInitialDelay = TimeSpan.FromMilliseconds(50) };
 
-    public async Task<(Gossipsub Router, Libp2pHost Host, TestLoggerFactory Logs)> StartAsync(string name, GossipsubOptions? options = null, CancellationToken ct = default)
+    public async Task<(Gossipsub Router, Libp2pHost Host, TestLoggerFactory Logs)> StartAsync(string name, GossipsubOptions? options = null, CancellationToken ct = default, TimeProvider? time = null)
     {
         var key = Ed25519KeyPair.Generate();
         var logs = new TestLoggerFactory(output, name + " ");
         var host = new Libp2pHost(key, new Libp2pHostOptions { PingInterval = null }, logs);
-        var router = new Gossipsub(host, key, options ?? FastOptions, loggerFactory: logs, seed: _nodes.Count);
+        var router = new Gossipsub(host, key, options ?? FastOptions, time, logs, _nodes.Count);
         await router.StartAsync(ct);
         await host.StartAsync(ct);
         _nodes.Add((router, host, key));

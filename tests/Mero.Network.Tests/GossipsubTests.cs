@@ -279,4 +279,51 @@ public sealed class GossipsubTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(1, sent.Peers);
         Assert.Equal("after reconnect", Encoding.UTF8.GetString((await GossipNodes.ReceiveAsync(reader, Wait, Ct)).Data));
     }
+
+    [Fact]
+    public async Task TheHeartbeatRunsOnTheTimeProviderAndTrimsTheMeshToD()
+    {
+        var time = new ManualTimeProvider();
+        var options = new GossipsubOptions { D = 2, DLow = 1, DHigh = 3, HeartbeatInitialDelay = TimeSpan.FromSeconds(1), HeartbeatInterval = TimeSpan.FromSeconds(1) };
+        var hub = await _nodes.StartAsync("hub", options, Ct, time);
+        await hub.Router.SubscribeAsync(Topic, Ct);
+        var spokes = new List<Gossipsub>();
+        for (var i = 0; i < 6; i++)
+        {
+            var spoke = await _nodes.StartAsync("s" + i, options, Ct, time);
+            await spoke.Router.SubscribeAsync(Topic, Ct);
+            await spoke.Host.DialAsync(hub.Host.ListenAddresses[0].WithPeerId(hub.Host.PeerId), Ct);
+            spokes.Add(spoke.Router);
+        }
+
+        await GossipNodes.UntilAsync(async () => (await hub.Router.TopicPeersAsync(Topic, Ct)).Count == 6, Wait, "hub knows all spokes");
+        await Task.Delay(300);
+        Assert.Empty(await hub.Router.MeshPeersAsync(Topic, Ct)); // no heartbeat yet, nobody grafted
+
+        time.Advance(TimeSpan.FromSeconds(1)); // first heartbeat everywhere: spokes graft the hub
+        foreach (var spoke in spokes)
+        {
+            await GossipNodes.UntilAsync(async () => (await spoke.MeshPeersAsync(Topic, Ct)).Count == 1, Wait, "spoke grafts the hub");
+        }
+
+        await GossipNodes.UntilAsync(async () => (await hub.Router.MeshPeersAsync(Topic, Ct)).Count == 6, Wait, "hub accepts the grafts");
+        time.Advance(TimeSpan.FromSeconds(1)); // above D_hi: the hub prunes down to D
+        await GossipNodes.UntilAsync(async () => (await hub.Router.MeshPeersAsync(Topic, Ct)).Count == options.D, Wait, "hub prunes to D");
+        async Task<int> PrunedAsync()
+        {
+            var pruned = 0;
+            foreach (var spoke in spokes)
+            {
+                pruned += (await spoke.MeshPeersAsync(Topic, Ct)).Count == 0 ? 1 : 0;
+            }
+
+            return pruned;
+        }
+
+        await GossipNodes.UntilAsync(async () => await PrunedAsync() == 4, Wait, "four spokes receive PRUNE");
+        time.Advance(TimeSpan.FromSeconds(5)); // inside the 60 s backoff nobody grafts back
+        await Task.Delay(300);
+        Assert.Equal(options.D, (await hub.Router.MeshPeersAsync(Topic, Ct)).Count);
+        Assert.Equal(4, await PrunedAsync());
+    }
 }
