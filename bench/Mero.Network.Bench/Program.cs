@@ -10,6 +10,14 @@ using Mero.Network.Tests;
 //   dotnet run -c Release --project bench/Mero.Network.Bench [-- --mib 256] [--js] [--rounds 3]
 //
 // cs->cs always runs; --js adds cs->js, js->cs and js->js (needs node and tests/interop).
+// --gossip runs only the gossip latency benchmark (10 C# routers, then 10 js-libp2p routers).
+if (args.Contains("--gossip"))
+{
+    using var gossipCts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+    await GossipLatency.RunAsync(nodes: 10, messages: 200, size: 1024, gossipCts.Token);
+    return 0;
+}
+
 var mib = 256;
 var rounds = 3;
 var js = false;

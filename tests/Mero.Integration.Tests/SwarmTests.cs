@@ -30,6 +30,8 @@ public sealed class SwarmTests
         Assert.Equal(config.Identity.PeerId, info.PeerId.ToString());
         Assert.Contains(Libp2pHost.PingProtocol, info.Protocols);
         Assert.Contains(Libp2pHost.IdentifyProtocol, info.Protocols);
+        Assert.Contains("/meshsub/1.1.0", info.Protocols);
+        Assert.Contains("/calimero/kad/1.0.0", info.Protocols);
         Assert.StartsWith("merod/", info.AgentVersion);
         Assert.Contains(info.ListenAddresses, a => a.ToString().EndsWith($"/tcp/{node.SwarmPort}", StringComparison.Ordinal));
 

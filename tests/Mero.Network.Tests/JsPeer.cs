@@ -31,15 +31,44 @@ public sealed class JsPeer : IAsyncDisposable
 
     public PeerId PeerId { get; private set; } = null!;
 
+    /// <summary>Every gossipsub message event received (kept apart from the event stream so none is lost).</summary>
+    public ConcurrentQueue<JsonElement> Messages { get; } = new();
+
+    /// <summary>Gossip latencies (ms) reported for benchmark messages.</summary>
+    public ConcurrentQueue<double> Latencies { get; } = new();
+
+    /// <summary>Waits until a received gossip message carries <paramref name="data"/>.</summary>
+    public async Task<JsonElement> WaitForMessageAsync(string data, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var m in Messages)
+            {
+                if (m.GetProperty("data").GetString() == data)
+                {
+                    return m;
+                }
+            }
+
+            await Task.Delay(20, ct);
+        }
+
+        throw new TimeoutException($"js peer: no gossip message '{data}' within {timeout}");
+    }
+
     /// <summary>The listen address with /p2p.</summary>
     public Multiaddr Address { get; private set; } = null!;
 
     public static string InteropDirectory { get; } = Path.Combine(FindRepositoryRoot(), "tests", "interop");
 
-    public static async Task<JsPeer> StartAsync(Action<string>? output, CancellationToken ct)
+    public static Task<JsPeer> StartAsync(Action<string>? output, CancellationToken ct) => StartAsync(output, [], ct);
+
+    /// <summary>Starts peer.mjs with extra arguments (<c>--gossip</c>, <c>--kad PROTOCOL</c>).</summary>
+    public static async Task<JsPeer> StartAsync(Action<string>? output, IReadOnlyList<string> arguments, CancellationToken ct)
     {
         await EnsureInstalledAsync(ct);
-        var start = new ProcessStartInfo("node", ["--import", "./polyfill.mjs", "peer.mjs"])
+        var start = new ProcessStartInfo("node", ["--import", "./polyfill.mjs", "peer.mjs", .. arguments])
         {
             WorkingDirectory = InteropDirectory,
             RedirectStandardInput = true,
@@ -121,8 +150,18 @@ public sealed class JsPeer : IAsyncDisposable
             {
                 completion.TrySetResult(json);
             }
-            else if (json.TryGetProperty("event", out _))
+            else if (json.TryGetProperty("event", out var name))
             {
+                if (name.GetString() == "message")
+                {
+                    Messages.Enqueue(json);
+                }
+                else if (name.GetString() == "latency")
+                {
+                    Latencies.Enqueue(json.GetProperty("ms").GetDouble());
+                    continue;
+                }
+
                 _events.Writer.TryWrite(json);
             }
         }

@@ -17,6 +17,16 @@
 //                           8-byte big-endian count the remote sends back; reports ms
 //   echo PEER PROTO TEXT    open PROTO, write TEXT, half-close, read all; reports the reply
 //   stop                    stop the node and exit
+// With --gossip (gossipsub service):
+//   subscribe TOPIC         join TOPIC; each message arrives as {"event":"message",topic,from,data}
+//   publish TOPIC TEXT      publish TEXT (UTF-8); reports recipients
+//   publishlat TOPIC SIZE   publish a SIZE-byte message stamped with the send time; receivers
+//                           report {"event":"latency","ms":...} instead of a message event
+//   topicpeers TOPIC        peers known to be subscribed; mesh TOPIC: current mesh peers
+// With --kad PROTOCOL (kad-dht in server mode with PROTOCOL, loopback addresses kept):
+//   addpeer PEER ADDR       add a peer to the routing table
+//   provide HEX             announce being a provider of the multihash HEX (as a raw CIDv1)
+//   providers HEX           find providers of the multihash HEX; reports peer ids
 // Protocols served: /ipfs/id/1.0.0, /ipfs/ping/1.0.0, /mero/echo/1.0.0 (echo until EOF),
 // /mero/sink/1.0.0 (count bytes until EOF, reply with the 8-byte big-endian count).
 import { createInterface } from 'node:readline'
@@ -28,9 +38,25 @@ import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { gossipsub } from '@libp2p/gossipsub'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
 
 const args = process.argv.slice(2)
 const listen = args.includes('--listen') ? args[args.indexOf('--listen') + 1] : '/ip4/127.0.0.1/tcp/0'
+
+const gossip = args.includes('--gossip')
+const kad = args.includes('--kad') ? args[args.indexOf('--kad') + 1] : null
+
+const services = { identify: identify(), ping: ping() }
+if (gossip) {
+  // Many peers share 127.0.0.1 here, so the IP-colocation penalty is off.
+  services.pubsub = gossipsub({ allowPublishToZeroTopicPeers: true, scoreParams: { IPColocationFactorWeight: 0 } })
+}
+if (kad) {
+  services.dht = kadDHT({ protocol: kad, clientMode: false, peerInfoMapper: passthroughMapper })
+}
 
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 
@@ -39,10 +65,7 @@ const node = await createLibp2p({
   transports: [tcp()],
   connectionEncrypters: [noise()],
   streamMuxers: [yamux()],
-  services: {
-    identify: identify(),
-    ping: ping()
-  },
+  services,
   connectionMonitor: { enabled: false }
 })
 
@@ -106,6 +129,24 @@ await node.handle('/mero/sink/1.0.0', async (stream) => {
   await stream.close()
 })
 
+if (gossip) {
+  node.services.pubsub.addEventListener('message', (evt) => {
+    const m = evt.detail
+    const now = Date.now()
+    const data = new TextDecoder().decode(m.data)
+    if (data.startsWith('lat:')) {
+      // Benchmark messages carry their send time (epoch ms); report only the latency.
+      out({ event: 'latency', ms: now - Number(data.slice(4, data.indexOf('|'))) })
+      return
+    }
+    out({ event: 'message', topic: m.topic, from: m.from?.toString(), data })
+  })
+}
+
+function cidOf (hex) {
+  return CID.createV1(0x55, Digest.decode(Uint8Array.from(Buffer.from(hex, 'hex'))))
+}
+
 function target (text) {
   return text.startsWith('/') ? multiaddr(text) : peerIdFromString(text)
 }
@@ -161,6 +202,42 @@ const commands = {
     await stream.close()
     const reply = await readAll(stream)
     return { reply: new TextDecoder().decode(reply) }
+  },
+  async subscribe ([topic]) {
+    node.services.pubsub.subscribe(topic)
+    return {}
+  },
+  async publish ([topic, ...text]) {
+    const r = await node.services.pubsub.publish(topic, new TextEncoder().encode(text.join(' ')))
+    return { recipients: r.recipients.map(p => p.toString()) }
+  },
+  async publishlat ([topic, size]) {
+    // A 1 KB-style benchmark message stamped with the send time, padded to SIZE bytes.
+    const head = `lat:${Date.now()}|`
+    const r = await node.services.pubsub.publish(topic, new TextEncoder().encode(head.padEnd(Number(size), 'x')))
+    return { recipients: r.recipients.length }
+  },
+  async topicpeers ([topic]) {
+    return { peers: node.services.pubsub.getSubscribers(topic).map(p => p.toString()) }
+  },
+  async mesh ([topic]) {
+    return { peers: node.services.pubsub.getMeshPeers(topic) }
+  },
+  async addpeer ([peer, addr]) {
+    await node.peerStore.merge(peerIdFromString(peer), { multiaddrs: [multiaddr(addr)] })
+    await node.services.dht.routingTable.add(peerIdFromString(peer))
+    return {}
+  },
+  async provide ([hex]) {
+    for await (const e of node.services.dht.provide(cidOf(hex), { signal: AbortSignal.timeout(20000) })) { void e }
+    return {}
+  },
+  async providers ([hex]) {
+    const found = new Set()
+    for await (const e of node.services.dht.findProviders(cidOf(hex), { signal: AbortSignal.timeout(20000) })) {
+      if (e.name === 'PROVIDER') for (const p of e.providers) found.add(p.id.toString())
+    }
+    return { providers: [...found] }
   },
   async stop () {
     await node.stop()

@@ -2,22 +2,29 @@ using System.Net.Sockets;
 using Mero.Crypto;
 using Mero.Network.Host;
 using Mero.Network.Multiformats;
+using Mero.Network.Node;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Mero.Node.Network;
 
 /// <summary>
-/// Runs the node's libp2p host for the node's lifetime: listens on the swarm addresses (identify and
-/// ping answer from the start), then dials the configured boot nodes without blocking startup.
+/// Runs the node's libp2p node for the node's lifetime: host (identify, ping), gossipsub with the
+/// Calimero preset and Kademlia on <c>/calimero/kad/1.0.0</c>, all announced in identify from the
+/// first connection. Listens on the swarm addresses, then dials the configured boot nodes (and
+/// bootstraps the DHT from them) without blocking startup.
 /// </summary>
 public sealed partial class SwarmService(SwarmOptions options, ILoggerFactory loggerFactory, ILogger<SwarmService> logger) : IHostedService, IAsyncDisposable
 {
-    private Libp2pHost? _host;
+    private Libp2pNode? _node;
+    private Ed25519KeyPair? _identity;
     private CancellationTokenSource? _stopping;
 
+    /// <summary>The running libp2p node; null before start or when the node has no swarm addresses.</summary>
+    public Libp2pNode? Node => _node;
+
     /// <summary>The running host; null before start or when the node has no swarm addresses.</summary>
-    public Libp2pHost? Host => _host;
+    public Libp2pHost? Host => _node?.Host;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -31,20 +38,25 @@ public sealed partial class SwarmService(SwarmOptions options, ILoggerFactory lo
             return;
         }
 
-        using var identity = PeerIdentity.DecodeKeypair(options.IdentityKeypair);
+        // Gossipsub signs every publish with it, so the node keeps the key until it stops.
+        _identity = PeerIdentity.DecodeKeypair(options.IdentityKeypair);
         var hostOptions = new Libp2pHostOptions { ListenAddresses = listen, AgentVersion = "merod/" + typeof(SwarmService).Assembly.GetName().Version };
-        hostOptions.Validate();
-        _host = new Libp2pHost(identity, hostOptions, loggerFactory);
-        await _host.StartAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var address in _host.ListenAddresses)
+        var dhtBootNodes = options.BootstrapNodes
+            .Select(b => Multiaddr.TryParse(b, out var a) ? a : null)
+            .Where(a => a is not null && a.PeerId is not null && a.TryGetTcpEndPoint(out _))
+            .Select(a => a!)
+            .ToList();
+        _node = await Libp2pNode.StartAsync(_identity, Libp2pNodeOptions.Calimero(hostOptions, dhtBootNodes), loggerFactory, ct: cancellationToken).ConfigureAwait(false);
+        var host = _node.Host;
+        foreach (var address in host.ListenAddresses)
         {
-            LogListening(logger, address.WithPeerId(_host.PeerId).ToString());
+            LogListening(logger, address.WithPeerId(host.PeerId).ToString());
         }
 
         _stopping = new CancellationTokenSource();
         foreach (var boot in options.BootstrapNodes)
         {
-            _ = DialBootNodeAsync(_host, boot, _stopping.Token);
+            _ = DialBootNodeAsync(host, boot, _stopping.Token);
         }
     }
 
@@ -59,10 +71,12 @@ public sealed partial class SwarmService(SwarmOptions options, ILoggerFactory lo
             _stopping = null;
         }
 
-        if (Interlocked.Exchange(ref _host, null) is { } host)
+        if (Interlocked.Exchange(ref _node, null) is { } node)
         {
-            await host.DisposeAsync().ConfigureAwait(false);
+            await node.DisposeAsync().ConfigureAwait(false);
         }
+
+        Interlocked.Exchange(ref _identity, null)?.Dispose();
     }
 
     private async Task DialBootNodeAsync(Libp2pHost host, string address, CancellationToken ct)
