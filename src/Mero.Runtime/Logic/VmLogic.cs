@@ -15,9 +15,17 @@ internal sealed class VmLogic
     private ulong _storageWriteBytes;
     private GuestMemory? _memory;
 
-    public VmLogic(VmLimits limits, byte[] input, ExecutionContext context, IRuntimeStorage storage, CancellationToken cancellation)
+    public VmLogic(
+        VmLimits limits,
+        byte[] input,
+        ExecutionContext context,
+        IRuntimeStorage storage,
+        RuntimeServices services,
+        CancellationToken cancellation)
     {
         Limits = limits;
+        Services = services;
+        Blobs = new BlobHandles(this);
         Input = input;
         Context = context;
         Storage = storage;
@@ -34,7 +42,20 @@ internal sealed class VmLogic
 
     public IRuntimeStorage Storage { get; }
 
+    public RuntimeServices Services { get; }
+
     public Registers Registers { get; } = new();
+
+    public BlobHandles Blobs { get; }
+
+    public List<XCall> XCalls { get; } = [];
+
+    public List<ContextMutation> ContextMutations { get; } = [];
+
+    public CommitRecord? Commit { get; set; }
+
+    /// <summary>When the call's wall-clock budget runs out (Stopwatch timestamp).</summary>
+    public long DeadlineTimestamp => _deadlineTimestamp;
 
     public List<string> Logs { get; } = [];
 
@@ -85,6 +106,18 @@ internal sealed class VmLogic
                 HostErrorCode.InvalidMemoryAccess,
                 $"invalid memory access: register {id} cannot take {data.Length} bytes (register limits exceeded)");
         }
+    }
+
+    /// <summary>Reads a Buffer whose length must be exactly <paramref name="length"/> (ids, keys, signatures).</summary>
+    public byte[] ReadExact(ulong descriptorPtr, int length, string what)
+    {
+        var buffer = Memory.ReadBuffer(descriptorPtr);
+        if (buffer.Len != (ulong)length)
+        {
+            throw Fail(HostErrorCode.InvalidIdLength, $"{what} must be exactly {length} bytes (received {buffer.Len})");
+        }
+
+        return Memory.ReadBytes(buffer);
     }
 
     /// <summary>Charges one write of <paramref name="bytes"/> against the execution's write budget.</summary>
