@@ -149,6 +149,30 @@ public sealed class ExampleAppTests
         Assert.Contains("no such channel: random", noChannel.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_context_mutation_is_applied_only_after_the_call_commits()
+    {
+        await using var node = await MerodProcess.StartAsync();
+        var appId = await node.Http.InstallAppAsync(RepoPaths.App("chat"));
+        var (contextId, _) = await node.Http.CreateContextAsync(appId);
+        (await node.Http.ExecuteAsync(contextId, "create_channel", new { name = "general" })).Result();
+        var newcomer = RandomNumberGenerator.GetBytes(32);
+        var newcomerHex = Convert.ToHexStringLower(newcomer);
+
+        // A failing call queues nothing: the channel does not exist, so the call panics.
+        (await node.Http.ExecuteAsync(contextId, "invite", new { channel = "nope", member = newcomerHex })).Error();
+        Assert.DoesNotContain(Base58.Encode(newcomer), await IdentitiesAsync(node, contextId));
+
+        (await node.Http.ExecuteAsync(contextId, "invite", new { channel = "general", member = newcomerHex })).Result();
+        Assert.Contains(Base58.Encode(newcomer), await IdentitiesAsync(node, contextId));
+        Assert.True((await node.Http.ExecuteAsync(contextId, "is_context_member", new { member = newcomerHex })).Result().GetProperty("output").GetBoolean());
+        Assert.Contains(newcomerHex, (await node.Http.ExecuteAsync(contextId, "members", new { channel = "general" })).Result().GetProperty("output").EnumerateArray().Select(m => m.GetString()));
+    }
+
+    private static async Task<List<string>> IdentitiesAsync(MerodProcess node, string contextId) =>
+        [.. (await node.Http.SendJsonAsync(HttpMethod.Get, $"/admin-api/contexts/{contextId}/identities"))
+            .GetProperty("data").GetProperty("identities").EnumerateArray().Select(i => i.GetString()!)];
+
     private static string Hex(string base58) => Convert.ToHexStringLower(Base58.Decode(base58));
 
     private static async Task<JsonElement> WaitForAsync(Func<Task<JsonElement?>> probe)

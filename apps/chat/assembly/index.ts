@@ -5,7 +5,7 @@
 //
 // State: "channels" → {name: {members: [hex], messages: [{sender, text, at}]}}
 
-import { env, hex, state, Args, JsonValue } from "../../../sdk/assemblyscript/assembly";
+import { env, hex, state, context, Args, JsonValue } from "../../../sdk/assemblyscript/assembly";
 
 const CHANNELS_KEY = "channels";
 
@@ -63,6 +63,34 @@ export function join(): void {
   if (!isMember(c, who)) c.get("members")!.push(JsonValue.string(who));
   state.save(CHANNELS_KEY, all);
   env.valueReturnString("null");
+}
+
+/**
+ * invite {channel, member} → null. Members only: adds `member` (hex public key)
+ * to the channel and, once this call commits, to the context itself.
+ */
+export function invite(): void {
+  const args = Args.parse("invite");
+  const name = args.string("channel");
+  const member = args.string("member");
+  args.done();
+  const key = hex.decode(member, "member");
+  if (key.length != 32) env.panic("member must be a 32-byte public key in hex");
+  const all = channels();
+  const c = channel(all, name);
+  if (!isMember(c, hex.encode(env.executorId()))) env.panic("not a member of channel " + name);
+  if (!isMember(c, member)) c.get("members")!.push(JsonValue.string(member));
+  state.save(CHANNELS_KEY, all);
+  if (!context.isMember(key)) context.addMember(key);
+  env.valueReturnString("null");
+}
+
+/** is_context_member {member} → bool */
+export function is_context_member(): void {
+  const args = Args.parse("is_context_member");
+  const member = args.string("member");
+  args.done();
+  env.valueReturnString(context.isMember(hex.decode(member, "member")) ? "true" : "false");
 }
 
 /** send {channel, text} → message index. Members only. */

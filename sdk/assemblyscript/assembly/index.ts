@@ -15,8 +15,9 @@ import * as blobs from "./blobs";
 import * as xcall from "./xcall";
 import * as hex from "./hex";
 import * as state from "./state";
+import * as context from "./context";
 
-export { env, storage, json, utf8, sys, privateStorage, blobs, xcall, hex, state };
+export { env, storage, json, utf8, sys, privateStorage, blobs, xcall, hex, state, context };
 export { Args } from "./args";
 export { JsonValue, JsonWriter, JsonKind } from "./json";
 export { ByteBuf } from "./bytes";

@@ -105,3 +105,15 @@ export declare function random_bytes(buf_ptr: u64): void;
 /** Writes the wall clock (u64 ns since the Unix epoch, LE) into an 8-byte Buffer. */
 @external("env", "time_now")
 export declare function time_now(buf_ptr: u64): void;
+
+/** Queues adding the 32-byte public key (Buffer) as a member of this context (applied after commit). */
+@external("env", "context_add_member")
+export declare function context_add_member(public_key_ptr: u64): void;
+
+/** Queues removing the 32-byte public key (Buffer) from this context's members (applied after commit). */
+@external("env", "context_remove_member")
+export declare function context_remove_member(public_key_ptr: u64): void;
+
+/** 1 if the 32-byte public key (Buffer) is a member of this context, else 0. */
+@external("env", "context_is_member")
+export declare function context_is_member(public_key_ptr: u64): u32;

@@ -31,6 +31,9 @@ export const ALLOWED_IMPORTS = {
   blob_read: [2, "i64"],
   random_bytes: [1, null],
   time_now: [1, null],
+  context_add_member: [1, null],
+  context_remove_member: [1, null],
+  context_is_member: [1, "i32"],
 };
 
 const VALTYPES = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref" };
