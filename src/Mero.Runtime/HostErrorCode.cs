@@ -33,4 +33,7 @@ public enum HostErrorCode
     BlobChunkTooLarge,
     BlobBytesExceeded,
     Ed25519IncorrectPublicKey,
+    RegisterSizeOverflow,
+    RegistersOverflow,
+    RegistersCapacityOverflow,
 }

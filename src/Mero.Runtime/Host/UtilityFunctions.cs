@@ -23,8 +23,9 @@ internal static class UtilityFunctions
     private static void RandomBytes(VmLogic logic, ulong bufferPtr)
     {
         var buffer = logic.Memory.ReadBuffer(bufferPtr);
-        var bytes = new byte[checked((int)Math.Min(buffer.Len, int.MaxValue))];
+        // Bounds first, so a wild length traps instead of allocating.
         logic.Memory.Read(buffer.Ptr, buffer.Len);
+        var bytes = new byte[buffer.Len];
         if (logic.Services.Random is { } random)
         {
             random.NextBytes(bytes);

@@ -97,14 +97,21 @@ internal sealed class VmLogic
         return new HostTrapException(message);
     }
 
-    /// <summary>Puts <paramref name="data"/> in a register, trapping as upstream does when limits are hit.</summary>
+    /// <summary>Puts <paramref name="data"/> in a register, trapping with the limit that would be broken.</summary>
     public void SetRegister(ulong id, byte[] data)
     {
-        if (!Registers.TrySet(Limits, id, data))
+        switch (Registers.TrySet(Limits, id, data))
         {
-            throw Fail(
-                HostErrorCode.InvalidMemoryAccess,
-                $"invalid memory access: register {id} cannot take {data.Length} bytes (register limits exceeded)");
+            case RegisterSetResult.TooLarge:
+                throw Fail(
+                    HostErrorCode.RegisterSizeOverflow,
+                    $"register size overflow (register {id}, size: {data.Length}, max: {Limits.MaxRegisterSize})");
+            case RegisterSetResult.TooMany:
+                throw Fail(HostErrorCode.RegistersOverflow, $"registers overflow (register {id}, max registers: {Limits.MaxRegisters})");
+            case RegisterSetResult.OverCapacity:
+                throw Fail(
+                    HostErrorCode.RegistersCapacityOverflow,
+                    $"registers capacity overflow (register {id} of {data.Length} bytes, max total: {Limits.MaxRegistersCapacity})");
         }
     }
 
