@@ -27,6 +27,8 @@ public sealed class ExampleAppTests
         Assert.NotEqual(rootBefore, await node.Http.StateHashAsync(contextId));
 
         await node.StopAsync();
+        // The compiled app was cached on disk, so the restart below loads rather than recompiles it.
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(node.NodeHome, "wasm-cache"), "*.cwasm"));
         var dump = StoreDump.Read(node.NodeHome);
         var secretHex = Convert.ToHexString("4321"u8);
         Assert.Contains(dump, l => l.StartsWith("PrivateState:", StringComparison.Ordinal) && l.EndsWith("=" + secretHex, StringComparison.Ordinal));

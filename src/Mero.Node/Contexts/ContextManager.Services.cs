@@ -63,7 +63,14 @@ public sealed partial class ContextManager
 
                 break;
             case ContextMutation.DeleteContext delete:
-                Delete(ContextId.FromBytes(delete.ContextId));
+                // Without governance to say who may delete what, a context may delete only itself.
+                var target = ContextId.FromBytes(delete.ContextId);
+                if (target != source)
+                {
+                    throw new NodeException(NodeErrorKind.Unauthorized, $"context {source} may not delete context {target}: only itself");
+                }
+
+                Delete(target);
                 break;
             case ContextMutation.CreateContext create:
                 Create(new CreateContextCommand(ApplicationId.FromBytes(create.ApplicationId), create.InitArgs, null, create.Alias, CancellationToken.None));
