@@ -6,6 +6,9 @@ public sealed record RuntimeEvent(string Kind, byte[] Data, string? Handler = nu
 /// <summary>A call queued with <c>xcall</c>: run <see cref="Function"/> on context <see cref="ContextId"/> after commit.</summary>
 public sealed record XCall(byte[] ContextId, string Function, byte[] Params);
 
+/// <summary>A request from blob_announce_to_context: tell <see cref="ContextId"/>'s members this node has blob <see cref="BlobId"/>.</summary>
+public sealed record BlobAnnouncement(byte[] BlobId, byte[] ContextId);
+
 /// <summary>What the guest passed to <c>commit</c>: its own root hash and delta artifact.</summary>
 public sealed record CommitRecord(byte[] RootHash, byte[] Artifact);
 
@@ -32,6 +35,8 @@ public sealed class Outcome
     public IReadOnlyList<ContextMutation> ContextMutations { get; init; } = [];
 
     public CommitRecord? Commit { get; init; }
+
+    public IReadOnlyList<BlobAnnouncement> BlobAnnouncements { get; init; } = [];
 
     public long FuelUsed { get; init; }
 

@@ -370,6 +370,7 @@ public sealed class WasmEngine : IDisposable
             XCalls = logic.XCalls,
             ContextMutations = logic.ContextMutations,
             Commit = logic.Commit,
+            BlobAnnouncements = logic.BlobAnnouncements,
             FuelUsed = fuelUsed,
             Elapsed = elapsed,
         };

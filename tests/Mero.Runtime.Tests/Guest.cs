@@ -43,6 +43,7 @@ internal static class Guest
           (import "env" "blob_close" (func $blob_close (param i64 i64) (result i32)))
           (import "env" "blob_open" (func $blob_open (param i64) (result i64)))
           (import "env" "blob_read" (func $blob_read (param i64 i64) (result i64)))
+          (import "env" "blob_announce_to_context" (func $blob_announce_to_context (param i64 i64) (result i32)))
           (import "env" "random_bytes" (func $random_bytes (param i64)))
           (import "env" "time_now" (func $time_now (param i64)))
           (import "env" "ed25519_verify" (func $ed25519_verify (param i64 i64 i64) (result i32)))

@@ -96,6 +96,9 @@ public sealed class HostFunctionTests
           (local.set $n2 (i32.wrap_i64 (call $blob_read (local.get $fd) (i64.const 48))))
           (i32.store8 (i32.add (i32.const 4232) (local.get $n1)) (local.get $n2))
           (call $ok (i32.const 4200) (i32.add (i32.const 33) (local.get $n1))))
+        (func (export "announce")
+          (call $buf (i32.const 0) (i32.const 320) (i32.const 32))
+          (call $byte (call $blob_announce_to_context (i64.const 0) (i64.const 0))))
         (func (export "blob_bad_fd")
           (call $buf (i32.const 0) (i32.const 384) (i32.const 12))
           (drop (call $blob_write (i64.const 77) (i64.const 0))))
@@ -242,6 +245,22 @@ public sealed class HostFunctionTests
         Assert.Equal("blob-content", Encoding.UTF8.GetString(result[32..44]));
         Assert.Equal(0, result[44]);
         Assert.Equal("blob-content"u8.ToArray(), blobs.Get(expectedId));
+    }
+
+    [Fact]
+    public void Blob_announcements_are_recorded_only_for_local_blobs()
+    {
+        var blobs = new InMemoryBlobStore();
+        var missing = Run("announce", new RuntimeServices { Blobs = blobs });
+        Assert.Equal([0], missing.ReturnValue);
+        Assert.Empty(missing.BlobAnnouncements);
+
+        blobs.Put(TargetId, [1, 2, 3]);
+        var announced = Run("announce", new RuntimeServices { Blobs = blobs });
+        Assert.Equal([1], announced.ReturnValue);
+        var announcement = Assert.Single(announced.BlobAnnouncements);
+        Assert.Equal(TargetId, announcement.BlobId);
+        Assert.Equal(TargetId, announcement.ContextId);
     }
 
     [Fact]

@@ -17,6 +17,30 @@ internal static class BlobFunctions
         registry.FuncU32("blob_close", Close);
         registry.FuncU64("blob_open", Open);
         registry.FuncU64("blob_read", Read);
+        registry.FuncU32("blob_announce_to_context", Announce);
+    }
+
+    /// <summary>
+    /// Records a request to announce a local blob to a context's members (on the outcome, for the
+    /// node's network layer). 1 if this node has the blob, 0 if not.
+    /// </summary>
+    private static uint Announce(VmLogic logic, ulong blobIdPtr, ulong contextIdPtr)
+    {
+        var blobId = logic.ReadExact(blobIdPtr, BlobIdLength, "blob id");
+        var contextId = logic.ReadExact(contextIdPtr, BlobIdLength, "context id");
+        var store = logic.Services.Blobs ?? throw logic.Fail(HostErrorCode.BlobsNotSupported, "blobs are not supported by this host");
+        if (store.Get(blobId) is null)
+        {
+            return 0;
+        }
+
+        if (logic.BlobAnnouncements.Count >= logic.Limits.MaxBlobHandles)
+        {
+            throw logic.Fail(HostErrorCode.BlobHandlesOverflow, $"too many blob announcements (max: {logic.Limits.MaxBlobHandles})");
+        }
+
+        logic.BlobAnnouncements.Add(new BlobAnnouncement(blobId, contextId));
+        return 1;
     }
 
     /// <summary>Appends one chunk; returns the bytes written.</summary>

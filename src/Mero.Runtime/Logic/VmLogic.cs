@@ -52,6 +52,8 @@ internal sealed class VmLogic
 
     public List<ContextMutation> ContextMutations { get; } = [];
 
+    public List<BlobAnnouncement> BlobAnnouncements { get; } = [];
+
     public CommitRecord? Commit { get; set; }
 
     /// <summary>When the call's wall-clock budget runs out (Stopwatch timestamp).</summary>
