@@ -114,6 +114,23 @@ public sealed class ExampleAppTests
     }
 
     [Fact]
+    public async Task Contexts_xcalling_each_other_stop_at_the_depth_limit()
+    {
+        await using var node = await MerodProcess.StartAsync();
+        var caller = await node.Http.InstallAppAsync(RepoPaths.App("xcall-caller"));
+        var (a, _) = await node.Http.CreateContextAsync(caller);
+        var (b, _) = await node.Http.CreateContextAsync(caller);
+
+        (await node.Http.ExecuteAsync(a, "relay", new { target = Hex(b) })).Result();
+
+        // One client call plus 8 xcall hops, then the chain is cut and logged.
+        await WaitForAsync(() => Task.FromResult(node.Output.Contains("xcall chain deeper than 8", StringComparison.Ordinal) ? (JsonElement?)default(JsonElement) : null));
+        var relaysA = (await node.Http.ExecuteAsync(a, "relays")).Result().GetProperty("output").GetInt32();
+        var relaysB = (await node.Http.ExecuteAsync(b, "relays")).Result().GetProperty("output").GetInt32();
+        Assert.Equal((5, 4), (relaysA, relaysB));
+    }
+
+    [Fact]
     public async Task Chat_channels_members_and_messages_with_handler_events_on_the_bus()
     {
         await using var node = await MerodProcess.StartAsync();

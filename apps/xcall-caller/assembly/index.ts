@@ -31,3 +31,26 @@ export function sent(): void {
   const sent = state.load(SENT_KEY, JsonValue.object().set("count", JsonValue.i64(0)));
   env.valueReturnString(sent.get("count")!.asNumberText());
 }
+
+/**
+ * relay {target} → null. Counts itself, then xcalls relay on `target` with this
+ * context as the next target: two contexts relaying to each other bounce until
+ * the node's xcall depth limit stops the chain.
+ */
+export function relay(): void {
+  const args = Args.parse("relay");
+  const target = hex.decode(args.string("target"), "target");
+  args.done();
+  const relays = state.load("relays", JsonValue.object().set("count", JsonValue.i64(0)));
+  relays.set("count", JsonValue.i64(I64.parseInt(relays.get("count")!.asNumberText()) + 1));
+  state.save("relays", relays);
+  xcall.call(target, "relay", JsonValue.object().set("target", JsonValue.string(hex.encode(env.contextId()))).toString());
+  env.valueReturnString("null");
+}
+
+/** relays {} → how many relay calls this context ran. */
+export function relays(): void {
+  Args.none("relays");
+  const relays = state.load("relays", JsonValue.object().set("count", JsonValue.i64(0)));
+  env.valueReturnString(relays.get("count")!.asNumberText());
+}

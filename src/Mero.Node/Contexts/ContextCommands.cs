@@ -33,6 +33,9 @@ internal sealed record ExecuteCommand(ContextId ContextId, string Method, byte[]
 {
     /// <summary>Set when the call was queued by an xcall from this context.</summary>
     public ContextId? XCallOrigin { get; init; }
+
+    /// <summary>How many xcalls led to this one (0 for a call from a client).</summary>
+    public int XCallDepth { get; init; }
 }
 
 internal sealed record DeleteContextCommand(ContextId ContextId, CancellationToken Token) : ContextCommand<bool>;

@@ -20,8 +20,11 @@ public sealed partial class ContextManager
         XCallOrigin = xcallOrigin?.ToArray(),
     };
 
+    /// <summary>Longest chain of xcalls started by one client call; stops contexts calling each other forever.</summary>
+    public const int MaxXCallDepth = 8;
+
     /// <summary>Runs after the call's batch committed; failures here never undo the call.</summary>
-    private void AfterCommit(ContextId source, Outcome outcome)
+    private void AfterCommit(ContextId source, Outcome outcome, int depth)
     {
         foreach (var mutation in outcome.ContextMutations)
         {
@@ -37,7 +40,7 @@ public sealed partial class ContextManager
 
         foreach (var call in outcome.XCalls)
         {
-            QueueXCall(source, call);
+            QueueXCall(source, call, depth + 1);
         }
     }
 
@@ -84,10 +87,16 @@ public sealed partial class ContextManager
     /// Runs the xcall later, through the mailbox, as this node's member of the target context; it
     /// has no return value and its failure is only logged.
     /// </summary>
-    private void QueueXCall(ContextId source, XCall call)
+    private void QueueXCall(ContextId source, XCall call, int depth)
     {
         var target = ContextId.FromBytes(call.ContextId);
-        var command = new ExecuteCommand(target, call.Function, call.Params, null, CancellationToken.None) { XCallOrigin = source };
+        if (depth > MaxXCallDepth)
+        {
+            LogXCallFailed(_logger, source.ToString(), target.ToString(), call.Function, $"xcall chain deeper than {MaxXCallDepth}");
+            return;
+        }
+
+        var command = new ExecuteCommand(target, call.Function, call.Params, null, CancellationToken.None) { XCallOrigin = source, XCallDepth = depth };
         if (!_mailbox.Writer.TryWrite(command))
         {
             LogXCallFailed(_logger, source.ToString(), target.ToString(), call.Function, "the context mailbox is full");

@@ -194,7 +194,7 @@ public sealed partial class ContextManager : BackgroundService
         }
 
         PublishEvents(context.Id, rootHash, outcome, stateChanged: transaction.HasChanges);
-        AfterCommit(context.Id, outcome);
+        AfterCommit(context.Id, outcome, command.XCallDepth);
         return new ExecutionReport(context.Id, executor, outcome, rootHash, transaction.HasChanges ? transaction.ChangeCount : 0);
     }
 
