@@ -20,7 +20,12 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(_ => MeroStore.Open(options.DataPath));
-        services.AddSingleton(sp => new WasmEngine(BuildLimits(options.RuntimeLimits), sp.GetRequiredService<ILogger<WasmEngine>>()));
+        // Compiled apps are cached next to the data so a restart does not recompile them.
+        services.AddSingleton(sp => new WasmEngine(
+            BuildLimits(options.RuntimeLimits),
+            sp.GetRequiredService<ILogger<WasmEngine>>(),
+            Path.Combine(options.HomeDirectory, "wasm-cache")));
+        services.AddSingleton(options.Fetch);
         services.AddSingleton<ApplicationManager>();
         services.AddSingleton<EventBus>();
         services.AddHostedService(sp => sp.GetRequiredService<EventBus>());
@@ -46,6 +51,10 @@ public static class NodeServiceCollectionExtensions
             MaxFuel = overrides.MaxFuel ?? defaults.MaxFuel,
             MaxMemoryPages = overrides.MaxMemoryPages ?? defaults.MaxMemoryPages,
             ExecutionDeadline = overrides.ExecutionTimeout ?? defaults.ExecutionDeadline,
+            MaxEvents = overrides.MaxEvents ?? defaults.MaxEvents,
+            MaxXCalls = overrides.MaxXCalls ?? defaults.MaxXCalls,
+            MaxStorageKeySize = overrides.MaxStorageKeySize ?? defaults.MaxStorageKeySize,
+            MaxStorageValueSize = overrides.MaxStorageValueSize ?? defaults.MaxStorageValueSize,
         };
         limits.Validate();
         return limits;

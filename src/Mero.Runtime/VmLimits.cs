@@ -35,6 +35,22 @@ public sealed record VmLimits
     public long MaxStorageWriteBytes { get; init; } = 128 * Mib;
 
     public long MaxReturnValueSize { get; init; } = 16 * Mib;
+
+    /// <summary>xcalls one execution may queue, and the size of each one's method name and params.</summary>
+    public int MaxXCalls { get; init; } = 8;
+    public long MaxXCallFunctionSize { get; init; } = 100;
+    public long MaxXCallParamsSize { get; init; } = 16 * Kib;
+
+    /// <summary>Context mutations (create/delete context, add/remove member) one execution may queue.</summary>
+    public int MaxContextMutations { get; init; } = 16;
+
+    /// <summary>Artifact passed to commit.</summary>
+    public long MaxArtifactSize { get; init; } = 16 * Mib;
+
+    /// <summary>Open blob handles per execution, bytes per blob_write/blob_read, and total blob bytes written.</summary>
+    public int MaxBlobHandles { get; init; } = 100;
+    public long MaxBlobChunkSize { get; init; } = 10 * Mib;
+    public long MaxBlobBytes { get; init; } = 512 * Mib;
     public int MaxMethodNameLength { get; init; } = 256;
     public long MaxModuleSize { get; init; } = 20 * Mib;
 
@@ -74,6 +90,14 @@ public sealed record VmLimits
         Positive(MaxStorageWrites, nameof(MaxStorageWrites));
         Positive(MaxStorageWriteBytes, nameof(MaxStorageWriteBytes));
         Positive(MaxReturnValueSize, nameof(MaxReturnValueSize));
+        Positive(MaxXCalls, nameof(MaxXCalls));
+        Positive(MaxXCallFunctionSize, nameof(MaxXCallFunctionSize));
+        Positive(MaxXCallParamsSize, nameof(MaxXCallParamsSize));
+        Positive(MaxContextMutations, nameof(MaxContextMutations));
+        Positive(MaxArtifactSize, nameof(MaxArtifactSize));
+        Positive(MaxBlobHandles, nameof(MaxBlobHandles));
+        Positive(MaxBlobChunkSize, nameof(MaxBlobChunkSize));
+        Positive(MaxBlobBytes, nameof(MaxBlobBytes));
         Positive(MaxMethodNameLength, nameof(MaxMethodNameLength));
         Positive(MaxModuleSize, nameof(MaxModuleSize));
         Positive(MaxFuel, nameof(MaxFuel));

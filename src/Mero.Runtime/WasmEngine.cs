@@ -28,7 +28,12 @@ public sealed class WasmEngine : IDisposable
     private const uint PooledInstances = 64;
     private int _disposed;
 
-    public WasmEngine(VmLimits? limits = null, ILogger<WasmEngine>? logger = null)
+    private readonly ModuleDiskCache? _diskCache;
+
+    /// <param name="limits">Per-call limits; <see cref="VmLimits.Default"/> if null.</param>
+    /// <param name="logger">Engine log.</param>
+    /// <param name="cacheDirectory">Where compiled modules are kept across restarts; none if null.</param>
+    public WasmEngine(VmLimits? limits = null, ILogger<WasmEngine>? logger = null, string? cacheDirectory = null)
     {
         Limits = limits ?? VmLimits.Default;
         Limits.Validate();
@@ -48,9 +53,23 @@ public sealed class WasmEngine : IDisposable
         SystemFunctions.Define(_hostFunctions);
         RegisterFunctions.Define(_hostFunctions);
         StorageFunctions.Define(_hostFunctions);
+        PrivateStorageFunctions.Define(_hostFunctions);
+        EventFunctions.Define(_hostFunctions);
+        CommitFunctions.Define(_hostFunctions);
+        XCallFunctions.Define(_hostFunctions);
+        ContextFunctions.Define(_hostFunctions);
+        BlobFunctions.Define(_hostFunctions);
+        UtilityFunctions.Define(_hostFunctions);
+        FetchFunction.Define(_hostFunctions);
         AssemblyScriptFunctions.Define(_hostFunctions);
         _ticker = new EpochTicker(_engine);
+        _diskCache = cacheDirectory is null ? null : new ModuleDiskCache(cacheDirectory, _logger);
     }
+
+    /// <summary>Modules compiled from source (not loaded from the disk cache) since start; for tests and metrics.</summary>
+    public int CompilationCount => _compilations;
+
+    private int _compilations;
 
     public VmLimits Limits { get; }
 
@@ -107,6 +126,20 @@ public sealed class WasmEngine : IDisposable
         byte[] input,
         ExecutionContext context,
         IRuntimeStorage storage,
+        CancellationToken cancellationToken = default) =>
+        Run(module, method, input, context, storage, RuntimeServices.None, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="Run(CompiledModule, string, byte[], ExecutionContext, IRuntimeStorage, CancellationToken)"/>,
+    /// with the node services (private storage, blobs, clock, randomness, fetch policy) this call may use.
+    /// </summary>
+    public Outcome Run(
+        CompiledModule module,
+        string method,
+        byte[] input,
+        ExecutionContext context,
+        IRuntimeStorage storage,
+        RuntimeServices services,
         CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -115,13 +148,14 @@ public sealed class WasmEngine : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(services);
         if (module.Owner != this)
         {
             throw new ArgumentException("module was compiled by a different engine", nameof(module));
         }
 
         var started = Stopwatch.GetTimestamp();
-        var logic = new VmLogic(Limits, input, context, storage, cancellationToken);
+        var logic = new VmLogic(Limits, input, context, storage, services, cancellationToken);
         var (error, fuelUsed) = Execute(module, method, logic, cancellationToken);
         var outcome = Finish(logic, error, fuelUsed, Stopwatch.GetElapsedTime(started));
         _logger.RunFinished(method, module.Hash, error?.CodeName ?? "ok", outcome.Elapsed.TotalMilliseconds, fuelUsed);
@@ -168,16 +202,21 @@ public sealed class WasmEngine : IDisposable
     private CompiledModule CompileNew(byte[] wasm, string hash)
     {
         var started = Stopwatch.GetTimestamp();
-        Module module;
-        try
+        var module = _diskCache?.TryLoad(_engine, hash);
+        var fromCache = module is not null;
+        if (module is null)
         {
-            module = Module.FromBytes(_engine, hash, wasm);
-        }
-        catch (WasmtimeException e)
-        {
-            var reason = $"module failed to compile: {e.Message}";
-            _logger.ModuleRejected(hash, reason);
-            throw new ModuleValidationException(reason, e);
+            try
+            {
+                module = Module.FromBytes(_engine, hash, wasm);
+                Interlocked.Increment(ref _compilations);
+            }
+            catch (WasmtimeException e)
+            {
+                var reason = $"module failed to compile: {e.Message}";
+                _logger.ModuleRejected(hash, reason);
+                throw new ModuleValidationException(reason, e);
+            }
         }
 
         try
@@ -191,7 +230,17 @@ public sealed class WasmEngine : IDisposable
             throw;
         }
 
-        _logger.ModuleCompiled(hash, wasm.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (fromCache)
+        {
+            _logger.ModuleLoadedFromCache(hash);
+        }
+        else
+        {
+            // Only validated modules are cached, so a rejected one is rejected again on restart.
+            _diskCache?.Save(hash, module);
+            _logger.ModuleCompiled(hash, wasm.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
         return new CompiledModule(this, module, hash, wasm.Length);
     }
 
@@ -318,6 +367,10 @@ public sealed class WasmEngine : IDisposable
             Error = error,
             Logs = logic.Logs,
             Events = logic.Events,
+            XCalls = logic.XCalls,
+            ContextMutations = logic.ContextMutations,
+            Commit = logic.Commit,
+            BlobAnnouncements = logic.BlobAnnouncements,
             FuelUsed = fuelUsed,
             Elapsed = elapsed,
         };

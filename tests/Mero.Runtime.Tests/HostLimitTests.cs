@@ -149,8 +149,32 @@ public sealed class HostLimitTests
     {
         using var engine = new WasmEngine(new VmLimits { MaxRegisterSize = 1024, MaxRegistersCapacity = 4096 });
 
-        engine.Run(Guests, "registers", new string('x', 2048)).AssertHostError(HostErrorCode.InvalidMemoryAccess);
+        var outcome = engine.Run(Guests, "registers", new string('x', 2048));
+        outcome.AssertHostError(HostErrorCode.RegisterSizeOverflow);
+        Assert.Equal("register size overflow (register 1, size: 2048, max: 1024)", outcome.Error!.Message);
         Assert.True(engine.Run(Guests, "registers", new string('x', 1024)).Success);
+    }
+
+    [Fact]
+    public void Register_count_and_total_capacity_have_their_own_codes()
+    {
+        var fill = Guest.Bytes("""
+            (func (export "fill") (local $i i64)
+              (call $input (i64.const 0))
+              (local.set $i (i64.const 1))
+              (loop $again
+                (call $input (local.get $i))
+                (local.set $i (i64.add (local.get $i) (i64.const 1)))
+                (br_if $again (i64.le_u (local.get $i) (i64.const 100)))))
+            """);
+        var count = _engine.Run(fill, "fill", "x");
+        count.AssertHostError(HostErrorCode.RegistersOverflow);
+        Assert.Equal("registers overflow (register 100, max registers: 100)", count.Error!.Message);
+
+        using var small = new WasmEngine(new VmLimits { MaxRegisterSize = 1024, MaxRegistersCapacity = 2048 });
+        var capacity = small.Run(fill, "fill", new string('x', 1000));
+        capacity.AssertHostError(HostErrorCode.RegistersCapacityOverflow);
+        Assert.StartsWith("registers capacity overflow (register 2 of 1000 bytes", capacity.Error!.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -26,6 +26,10 @@ public sealed class VmLimitsTests
         Assert.Equal(20L << 20, l.MaxModuleSize);
         Assert.Equal(1_000_000_000, l.MaxFuel);
         Assert.Equal(TimeSpan.FromSeconds(10), l.ExecutionDeadline);
+        Assert.Equal((8, 100, 16 * 1024), (l.MaxXCalls, l.MaxXCallFunctionSize, l.MaxXCallParamsSize));
+        Assert.Equal(16 * 1024 * 1024, l.MaxArtifactSize);
+        Assert.Equal((100, 10L * 1024 * 1024, 512L * 1024 * 1024), (l.MaxBlobHandles, l.MaxBlobChunkSize, l.MaxBlobBytes));
+        Assert.Equal(16, l.MaxContextMutations);
         l.Validate();
     }
 

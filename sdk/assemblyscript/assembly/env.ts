@@ -145,3 +145,40 @@ export function executorId(): Uint8Array {
   sys.executor_id(DATA_REGISTER);
   return readDataRegister("executor_id");
 }
+
+/**
+ * Emits an event that names a handler: nodes that receive the event run
+ * method `handler` with the event data as input.
+ */
+export function emitWithHandler(kind: string, data: Uint8Array, handler: string): void {
+  const k = encode(kind);
+  const h = encode(handler);
+  if (k.length > MAX_EVENT_KIND_LEN) panic("emit: event kind '" + kind + "' is too long");
+  if (data.length > MAX_EVENT_DATA_LEN) panic("emit: data of event '" + kind + "' is too large");
+  writeBytes(SCRATCH, k);
+  writeBytes(SCRATCH + 16, data);
+  writeBytes(SCRATCH + 32, h);
+  sys.emit_with_handler(<u64>SCRATCH, <u64>(SCRATCH + 32));
+}
+
+/** `n` random bytes from the host. */
+export function randomBytes(n: i32): Uint8Array {
+  const out = new Uint8Array(n);
+  writeBytes(SCRATCH, out);
+  sys.random_bytes(<u64>SCRATCH);
+  return out;
+}
+
+/** The host's wall clock in nanoseconds since the Unix epoch. */
+export function timeNow(): u64 {
+  const out = new Uint8Array(8);
+  writeBytes(SCRATCH, out);
+  sys.time_now(<u64>SCRATCH);
+  return load<u64>(out.dataStart);
+}
+
+/** The calling context's 32-byte id if this call was started by an xcall, else null. */
+export function xcallOrigin(): Uint8Array | null {
+  if (sys.xcall_origin(DATA_REGISTER) == 0) return null;
+  return readDataRegister("xcall_origin");
+}

@@ -10,8 +10,14 @@ import * as storage from "./storage";
 import * as json from "./json";
 import * as utf8 from "./utf8";
 import * as sys from "./sys";
+import * as privateStorage from "./private";
+import * as blobs from "./blobs";
+import * as xcall from "./xcall";
+import * as hex from "./hex";
+import * as state from "./state";
+import * as context from "./context";
 
-export { env, storage, json, utf8, sys };
+export { env, storage, json, utf8, sys, privateStorage, blobs, xcall, hex, state, context };
 export { Args } from "./args";
 export { JsonValue, JsonWriter, JsonKind } from "./json";
 export { ByteBuf } from "./bytes";

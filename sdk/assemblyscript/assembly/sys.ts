@@ -53,3 +53,67 @@ export declare function context_id(register_id: u64): void;
 /** Writes the 32-byte executor (account) id into the register. */
 @external("env", "executor_id")
 export declare function executor_id(register_id: u64): void;
+
+/** Emits an event with a handler method name (Buffer) that receivers run; 0 means none. */
+@external("env", "emit_with_handler")
+export declare function emit_with_handler(event_ptr: u64, handler_ptr: u64): void;
+
+/** Node-local storage, never replicated: 1 + value → register, or 0. */
+@external("env", "private_storage_read")
+export declare function private_storage_read(key_ptr: u64, register_id: u64): u32;
+
+/** 1 if written, 0 if this node has no private storage. */
+@external("env", "private_storage_write")
+export declare function private_storage_write(key_ptr: u64, value_ptr: u64): u32;
+
+/** 1 + removed value → register, or 0. */
+@external("env", "private_storage_remove")
+export declare function private_storage_remove(key_ptr: u64, register_id: u64): u32;
+
+/** Queues a call on another context from a 48-byte XCall {Buffer context_id, Buffer function, Buffer params}. */
+@external("env", "xcall")
+export declare function xcall(xcall_ptr: u64): void;
+
+/** 1 + calling context id → register if this call was started by an xcall, else 0. */
+@external("env", "xcall_origin")
+export declare function xcall_origin(register_id: u64): u32;
+
+/** Opens a blob for writing; returns its descriptor. */
+@external("env", "blob_create")
+export declare function blob_create(): u64;
+
+/** Appends a chunk (Buffer); returns bytes written. */
+@external("env", "blob_write")
+export declare function blob_write(fd: u64, data_ptr: u64): u64;
+
+/** Closes a descriptor and writes the 32-byte blob id into the Buffer at id_ptr. */
+@external("env", "blob_close")
+export declare function blob_close(fd: u64, id_ptr: u64): u32;
+
+/** Opens the blob with the 32-byte id (Buffer) for reading. */
+@external("env", "blob_open")
+export declare function blob_open(id_ptr: u64): u64;
+
+/** Reads up to the Buffer's length; returns bytes read, 0 at the end. */
+@external("env", "blob_read")
+export declare function blob_read(fd: u64, buf_ptr: u64): u64;
+
+/** Fills the Buffer with random bytes. */
+@external("env", "random_bytes")
+export declare function random_bytes(buf_ptr: u64): void;
+
+/** Writes the wall clock (u64 ns since the Unix epoch, LE) into an 8-byte Buffer. */
+@external("env", "time_now")
+export declare function time_now(buf_ptr: u64): void;
+
+/** Queues adding the 32-byte public key (Buffer) as a member of this context (applied after commit). */
+@external("env", "context_add_member")
+export declare function context_add_member(public_key_ptr: u64): void;
+
+/** Queues removing the 32-byte public key (Buffer) from this context's members (applied after commit). */
+@external("env", "context_remove_member")
+export declare function context_remove_member(public_key_ptr: u64): void;
+
+/** 1 if the 32-byte public key (Buffer) is a member of this context, else 0. */
+@external("env", "context_is_member")
+export declare function context_is_member(public_key_ptr: u64): u32;

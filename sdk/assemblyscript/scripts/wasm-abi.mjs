@@ -18,6 +18,22 @@ export const ALLOWED_IMPORTS = {
   emit: [1, null],
   context_id: [1, null],
   executor_id: [1, null],
+  emit_with_handler: [2, null],
+  private_storage_read: [2, "i32"],
+  private_storage_write: [2, "i32"],
+  private_storage_remove: [2, "i32"],
+  xcall: [1, null],
+  xcall_origin: [1, "i32"],
+  blob_create: [0, "i64"],
+  blob_write: [2, "i64"],
+  blob_close: [2, "i32"],
+  blob_open: [1, "i64"],
+  blob_read: [2, "i64"],
+  random_bytes: [1, null],
+  time_now: [1, null],
+  context_add_member: [1, null],
+  context_remove_member: [1, null],
+  context_is_member: [1, "i32"],
 };
 
 const VALTYPES = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref" };

@@ -121,6 +121,16 @@ public sealed class NodeConfigFile
     public sealed class RuntimeSection
     {
         public RuntimeLimitsSection Limits { get; set; } = new();
+
+        public RuntimeFetchSection Fetch { get; set; } = new();
+    }
+
+    /// <summary>The guest HTTP fetch host function: off unless enabled, and then only to these hosts.</summary>
+    public sealed class RuntimeFetchSection
+    {
+        public bool Enabled { get; set; }
+
+        public List<string> AllowedHosts { get; set; } = [];
     }
 
     /// <summary>Operator overrides of the VM limits; absent keys keep the built-in defaults.</summary>
@@ -135,6 +145,14 @@ public sealed class NodeConfigFile
         public int? MaxMemoryPages { get; set; }
 
         public long? ExecutionTimeoutMs { get; set; }
+
+        public int? MaxEvents { get; set; }
+
+        public int? MaxXcalls { get; set; }
+
+        public long? MaxStorageKeySize { get; set; }
+
+        public long? MaxStorageValueSize { get; set; }
     }
 }
 

@@ -25,6 +25,9 @@ public sealed record NodeOptions
 
     public RuntimeLimitOverrides RuntimeLimits { get; init; } = new();
 
+    /// <summary>The guest fetch host function; disabled unless [runtime.fetch] enables it.</summary>
+    public Mero.Runtime.FetchPolicy Fetch { get; init; } = Mero.Runtime.FetchPolicy.Disabled;
+
     /// <summary>The libp2p side; null runs the node without networking (benchmarks, single-node tests).</summary>
     public SwarmOptions? Swarm { get; init; }
 
@@ -83,7 +86,14 @@ public sealed record NodeOptions
                 MaxFuel = limits.MaxFuel,
                 MaxMemoryPages = limits.MaxMemoryPages,
                 ExecutionTimeout = limits.ExecutionTimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+                MaxEvents = limits.MaxEvents,
+                MaxXCalls = limits.MaxXcalls,
+                MaxStorageKeySize = limits.MaxStorageKeySize,
+                MaxStorageValueSize = limits.MaxStorageValueSize,
             },
+            Fetch = config.Runtime.Fetch.Enabled
+                ? Mero.Runtime.FetchPolicy.AllowOnly([.. config.Runtime.Fetch.AllowedHosts])
+                : Mero.Runtime.FetchPolicy.Disabled,
         };
         options.Validate();
         return options;
@@ -103,8 +113,20 @@ public sealed record RuntimeLimitOverrides
 
     public TimeSpan? ExecutionTimeout { get; init; }
 
+    public int? MaxEvents { get; init; }
+
+    public int? MaxXCalls { get; init; }
+
+    public long? MaxStorageKeySize { get; init; }
+
+    public long? MaxStorageValueSize { get; init; }
+
     public void Validate()
     {
+        Check(MaxEvents is null or (> 0 and <= 100_000), "max_events must be 1..100000");
+        Check(MaxXCalls is null or (> 0 and <= 1024), "max_xcalls must be 1..1024");
+        Check(MaxStorageKeySize is null or (> 0 and <= 64L * 1024 * 1024), "max_storage_key_size must be 1 byte..64 MiB");
+        Check(MaxStorageValueSize is null or (> 0 and <= 256L * 1024 * 1024), "max_storage_value_size must be 1 byte..256 MiB");
         Check(MaxLogs is null or (> 0 and <= 1_000_000), "max_logs must be 1..1000000");
         Check(MaxLogSize is null or (> 0 and <= 10 * 1024 * 1024), "max_log_size must be 1..10 MiB");
         Check(MaxFuel is null or > 0, "max_fuel must be positive");

@@ -29,6 +29,13 @@ internal sealed record CreateContextCommand(ApplicationId ApplicationId, byte[] 
     : ContextCommand<CreatedContext>;
 
 internal sealed record ExecuteCommand(ContextId ContextId, string Method, byte[] Input, PublicKey? Executor, CancellationToken Token)
-    : ContextCommand<ExecutionReport>;
+    : ContextCommand<ExecutionReport>
+{
+    /// <summary>Set when the call was queued by an xcall from this context.</summary>
+    public ContextId? XCallOrigin { get; init; }
+
+    /// <summary>How many xcalls led to this one (0 for a call from a client).</summary>
+    public int XCallDepth { get; init; }
+}
 
 internal sealed record DeleteContextCommand(ContextId ContextId, CancellationToken Token) : ContextCommand<bool>;

@@ -29,9 +29,20 @@ public sealed partial class ContextManager : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<ContextManager> _logger;
     private readonly EventBus? _events;
+    private readonly IRuntimeBlobStore _blobs;
+    private readonly FetchPolicy _fetchPolicy;
 
-    public ContextManager(MeroStore store, ApplicationManager applications, WasmEngine engine, TimeProvider time, ILogger<ContextManager> logger, EventBus? events = null)
+    public ContextManager(
+        MeroStore store,
+        ApplicationManager applications,
+        WasmEngine engine,
+        TimeProvider time,
+        ILogger<ContextManager> logger,
+        EventBus? events = null,
+        FetchPolicy? fetchPolicy = null)
     {
+        _blobs = new StoreBlobStore(store);
+        _fetchPolicy = fetchPolicy ?? FetchPolicy.Disabled;
         _events = events;
         _store = store;
         _applications = applications;
@@ -130,10 +141,11 @@ public sealed partial class ContextManager : BackgroundService
 
         using var member = Ed25519KeyPair.Generate();
         var transaction = new StateTransaction(_store, contextId, StateDigest.Empty);
+        var privateState = new PrivateStateStorage(_store, contextId);
         if (module.ExportedFunctions.Contains(InitMethod))
         {
             var args = command.InitArgs.Length == 0 ? "{}"u8.ToArray() : command.InitArgs;
-            var outcome = Run(module, InitMethod, args, contextId, member.PublicKey, transaction, command.Token);
+            var outcome = Run(module, InitMethod, args, contextId, member.PublicKey, transaction, ServicesFor(contextId, privateState, null), command.Token);
             if (!outcome.Success)
             {
                 throw new NodeException(NodeErrorKind.InvalidInput, $"the application's init failed: {outcome.Error?.Message}");
@@ -144,6 +156,7 @@ public sealed partial class ContextManager : BackgroundService
         var record = new ContextRecord(contextId, command.ApplicationId, rootHash, _time.GetUtcNow().ToUnixTimeMilliseconds(), command.Name);
         using var batch = _store.CreateBatch();
         transaction.WriteTo(batch);
+        privateState.WriteTo(batch);
         batch.Put(Column.Context, contextId.AsSpan(), record.Encode());
         ContextIdentities.Put(batch, contextId, new ContextIdentity(member.PublicKey, member.ExportSeed()));
         _store.Commit(batch);
@@ -158,20 +171,31 @@ public sealed partial class ContextManager : BackgroundService
         var executor = ResolveExecutor(command.ContextId, command.Executor);
         var module = _applications.LoadModule(context.ApplicationId);
         var transaction = new StateTransaction(_store, context.Id, StateDigest.FromHash(context.RootHash));
-        var outcome = Run(module, command.Method, command.Input, context.Id, executor, transaction, command.Token);
-        if (!outcome.Success || !transaction.HasChanges)
+        var privateState = new PrivateStateStorage(_store, context.Id);
+        var services = ServicesFor(context.Id, privateState, command.XCallOrigin);
+        var outcome = Run(module, command.Method, command.Input, context.Id, executor, transaction, services, command.Token);
+        if (!outcome.Success)
         {
-            PublishEvents(context.Id, context.RootHash, outcome, stateChanged: false);
             return new ExecutionReport(context.Id, executor, outcome, context.RootHash, 0);
         }
 
-        var rootHash = transaction.Digest.ToHash();
-        using var batch = _store.CreateBatch();
-        transaction.WriteTo(batch);
-        batch.Put(Column.Context, context.Id.AsSpan(), (context with { RootHash = rootHash }).Encode());
-        _store.Commit(batch);
-        PublishEvents(context.Id, rootHash, outcome, stateChanged: true);
-        return new ExecutionReport(context.Id, executor, outcome, rootHash, transaction.ChangeCount);
+        var rootHash = transaction.HasChanges ? transaction.Digest.ToHash() : context.RootHash;
+        if (transaction.HasChanges || privateState.HasChanges)
+        {
+            using var batch = _store.CreateBatch();
+            transaction.WriteTo(batch);
+            privateState.WriteTo(batch);
+            if (transaction.HasChanges)
+            {
+                batch.Put(Column.Context, context.Id.AsSpan(), (context with { RootHash = rootHash }).Encode());
+            }
+
+            _store.Commit(batch);
+        }
+
+        PublishEvents(context.Id, rootHash, outcome, stateChanged: transaction.HasChanges);
+        AfterCommit(context.Id, outcome, command.XCallDepth);
+        return new ExecutionReport(context.Id, executor, outcome, rootHash, transaction.HasChanges ? transaction.ChangeCount : 0);
     }
 
     // Subscribers hear only about committed work: a change of state, or events from a successful call.
@@ -182,7 +206,7 @@ public sealed partial class ContextManager : BackgroundService
             return;
         }
 
-        _events.Publish(new ContextEvent(contextId, root, [.. outcome.Events.Select(e => new AppEvent(e.Kind, e.Data, null))]));
+        _events.Publish(new ContextEvent(contextId, root, [.. outcome.Events.Select(e => new AppEvent(e.Kind, e.Data, e.Handler))]));
     }
 
     private bool Delete(ContextId contextId)
@@ -223,9 +247,9 @@ public sealed partial class ContextManager : BackgroundService
             : throw new NodeException(NodeErrorKind.Unauthorized, $"this node holds no member identity of context {contextId}");
     }
 
-    private Outcome Run(CompiledModule module, string method, byte[] input, ContextId contextId, PublicKey executor, StateTransaction transaction, CancellationToken ct)
+    private Outcome Run(CompiledModule module, string method, byte[] input, ContextId contextId, PublicKey executor, StateTransaction transaction, RuntimeServices services, CancellationToken ct)
     {
-        var outcome = _engine.Run(module, method, input, new Mero.Runtime.ExecutionContext(contextId.ToArray(), executor.ToArray()), new TransactionStorage(transaction), ct);
+        var outcome = _engine.Run(module, method, input, new Mero.Runtime.ExecutionContext(contextId.ToArray(), executor.ToArray()), new TransactionStorage(transaction), services, ct);
         LogExecuted(_logger, contextId.ToString(), method, outcome.Success, outcome.Elapsed.TotalMilliseconds);
         return outcome;
     }

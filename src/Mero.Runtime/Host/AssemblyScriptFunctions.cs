@@ -13,7 +13,7 @@ internal static class AssemblyScriptFunctions
     // Enough for any real message; longer ones are cut rather than copied whole.
     private const uint MaxStringBytes = 8 * 1024;
 
-    public static void Define(HostFunctionRegistry registry) => registry.Action("abort", Abort);
+    public static void Define(HostFunctionRegistry registry) => registry.NativeAction("abort", Abort);
 
     private static void Abort(VmLogic logic, uint messagePtr, uint filePtr, uint line, uint column)
     {

@@ -16,6 +16,8 @@ internal sealed class HostFunctionRegistry(Linker linker)
     private static readonly ValueKind[] I64 = [ValueKind.Int64];
     private static readonly ValueKind[] I64x2 = [ValueKind.Int64, ValueKind.Int64];
     private static readonly ValueKind[] I64x3 = [ValueKind.Int64, ValueKind.Int64, ValueKind.Int64];
+    private static readonly ValueKind[] I64x4 = [ValueKind.Int64, ValueKind.Int64, ValueKind.Int64, ValueKind.Int64];
+    private static readonly ValueKind[] I64x5 = [ValueKind.Int64, ValueKind.Int64, ValueKind.Int64, ValueKind.Int64, ValueKind.Int64];
     private static readonly ValueKind[] I32x4 = [ValueKind.Int32, ValueKind.Int32, ValueKind.Int32, ValueKind.Int32];
 
     private readonly Dictionary<string, HostSignature> _signatures = new(StringComparer.Ordinal);
@@ -34,6 +36,48 @@ internal sealed class HostFunctionRegistry(Linker linker)
     {
         Record(name, I64x2, None);
         linker.DefineFunction(ModuleName, name, (Caller caller, long a, long b) => body(VmLogic.From(caller), (ulong)a, (ulong)b));
+    }
+
+    /// <summary>(i64, i64, i64, i64) -> ()</summary>
+    public void Action(string name, Action<VmLogic, ulong, ulong, ulong, ulong> body)
+    {
+        Record(name, I64x4, None);
+        linker.DefineFunction(
+            ModuleName,
+            name,
+            (Caller caller, long a, long b, long c, long d) => body(VmLogic.From(caller), (ulong)a, (ulong)b, (ulong)c, (ulong)d));
+    }
+
+    /// <summary>() -> i64</summary>
+    public void FuncU64(string name, Func<VmLogic, ulong> body)
+    {
+        Record(name, None, I64);
+        linker.DefineFunction(ModuleName, name, (Caller caller) => (long)body(VmLogic.From(caller)));
+    }
+
+    /// <summary>(i64, i64) -> i64</summary>
+    public void FuncU64(string name, Func<VmLogic, ulong, ulong, ulong> body)
+    {
+        Record(name, I64x2, I64);
+        linker.DefineFunction(ModuleName, name, (Caller caller, long a, long b) => (long)body(VmLogic.From(caller), (ulong)a, (ulong)b));
+    }
+
+    /// <summary>(i64) -> i32</summary>
+    public void FuncU32(string name, Func<VmLogic, ulong, uint> body)
+    {
+        Record(name, I64, I32);
+        linker.DefineFunction(ModuleName, name, (Caller caller, long a) => (int)body(VmLogic.From(caller), (ulong)a));
+    }
+
+    /// <summary>(i64, i64, i64, i64, i64) -> i32</summary>
+    public void FuncU32(string name, Func<VmLogic, ulong, ulong, ulong, ulong, ulong, uint> body)
+    {
+        Record(name, I64x5, I32);
+        linker.DefineFunction(
+            ModuleName,
+            name,
+            (Caller caller, long a, long b, long c, long d, long e) =>
+                (int)body(VmLogic.From(caller), (ulong)a, (ulong)b, (ulong)c, (ulong)d, (ulong)e));
     }
 
     /// <summary>(i64) -> i64</summary>
@@ -61,7 +105,7 @@ internal sealed class HostFunctionRegistry(Linker linker)
     }
 
     /// <summary>(i32, i32, i32, i32) -> (): AssemblyScript's native calling convention, not the Calimero ABI.</summary>
-    public void Action(string name, Action<VmLogic, uint, uint, uint, uint> body)
+    public void NativeAction(string name, Action<VmLogic, uint, uint, uint, uint> body)
     {
         Record(name, I32x4, None);
         linker.DefineFunction(

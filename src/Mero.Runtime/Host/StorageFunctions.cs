@@ -24,13 +24,7 @@ internal static class StorageFunctions
     private static uint StorageWrite(VmLogic logic, ulong keyPtr, ulong valuePtr, ulong registerId)
     {
         var key = ReadKey(logic, keyPtr);
-        var value = logic.Memory.ReadBuffer(valuePtr);
-        if (value.Len > (ulong)logic.Limits.MaxStorageValueSize)
-        {
-            throw logic.Fail(
-                HostErrorCode.ValueLengthOverflow,
-                $"value length overflow (size: {value.Len}, max: {logic.Limits.MaxStorageValueSize})");
-        }
+        var value = ReadValue(logic, valuePtr);
 
         // Bounds-check both before charging so a bad pointer is reported as such.
         var keyBytes = logic.Memory.Read(key.Ptr, key.Len);
@@ -48,7 +42,20 @@ internal static class StorageFunctions
         return ToRegister(logic, registerId, removed);
     }
 
-    private static GuestBuffer ReadKey(VmLogic logic, ulong keyPtr)
+    internal static GuestBuffer ReadValue(VmLogic logic, ulong valuePtr)
+    {
+        var value = logic.Memory.ReadBuffer(valuePtr);
+        if (value.Len > (ulong)logic.Limits.MaxStorageValueSize)
+        {
+            throw logic.Fail(
+                HostErrorCode.ValueLengthOverflow,
+                $"value length overflow (size: {value.Len}, max: {logic.Limits.MaxStorageValueSize})");
+        }
+
+        return value;
+    }
+
+    internal static GuestBuffer ReadKey(VmLogic logic, ulong keyPtr)
     {
         var key = logic.Memory.ReadBuffer(keyPtr);
         if (key.Len > (ulong)logic.Limits.MaxStorageKeySize)
@@ -61,7 +68,7 @@ internal static class StorageFunctions
         return key;
     }
 
-    private static uint ToRegister(VmLogic logic, ulong registerId, byte[]? value)
+    internal static uint ToRegister(VmLogic logic, ulong registerId, byte[]? value)
     {
         if (value is null)
         {

@@ -13,7 +13,6 @@ internal static class SystemFunctions
         registry.Action("input", Input);
         registry.Action("value_return", ValueReturn);
         registry.Action("log_utf8", LogUtf8);
-        registry.Action("emit", Emit);
         registry.Action("panic", Panic);
         registry.Action("panic_utf8", PanicUtf8);
         registry.Action("context_id", ContextId);
@@ -68,33 +67,6 @@ internal static class SystemFunctions
         }
 
         logic.Logs.Add(logic.Memory.ReadUtf8(buffer));
-    }
-
-    /// <summary>Event = { kind Buffer, data Buffer }, 32 bytes.</summary>
-    private static void Emit(VmLogic logic, ulong eventPtr)
-    {
-        var kind = logic.Memory.ReadBuffer(eventPtr);
-        var data = logic.Memory.ReadBuffer(eventPtr + GuestBuffer.Size);
-        if (kind.Len > (ulong)logic.Limits.MaxEventKindSize)
-        {
-            throw logic.Fail(
-                HostErrorCode.EventKindSizeOverflow,
-                $"event kind size overflow (size: {kind.Len}, max: {logic.Limits.MaxEventKindSize})");
-        }
-
-        if (data.Len > (ulong)logic.Limits.MaxEventDataSize)
-        {
-            throw logic.Fail(
-                HostErrorCode.EventDataSizeOverflow,
-                $"event data size overflow (size: {data.Len}, max: {logic.Limits.MaxEventDataSize})");
-        }
-
-        if (logic.Events.Count >= logic.Limits.MaxEvents)
-        {
-            throw logic.Fail(HostErrorCode.EventsOverflow, $"events overflow (max: {logic.Limits.MaxEvents})");
-        }
-
-        logic.Events.Add(new RuntimeEvent(logic.Memory.ReadUtf8(kind), logic.Memory.ReadBytes(data)));
     }
 
     private static void Panic(VmLogic logic, ulong locationPtr) =>

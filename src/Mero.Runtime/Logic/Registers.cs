@@ -13,13 +13,13 @@ internal sealed class Registers
 
     public bool TryGet(ulong id, out byte[] data) => _slots.TryGetValue(id, out data!);
 
-    /// <summary>Stores <paramref name="data"/>; false (and no change) if a limit would be broken.</summary>
-    public bool TrySet(VmLimits limits, ulong id, byte[] data)
+    /// <summary>Stores <paramref name="data"/>, or leaves everything unchanged and says which limit would break.</summary>
+    public RegisterSetResult TrySet(VmLimits limits, ulong id, byte[] data)
     {
         var length = (ulong)data.LongLength;
         if (length > (ulong)limits.MaxRegisterSize)
         {
-            return false;
+            return RegisterSetResult.TooLarge;
         }
 
         ulong evicted;
@@ -33,17 +33,25 @@ internal sealed class Registers
         }
         else
         {
-            return false;
+            return RegisterSetResult.TooMany;
         }
 
         var newTotal = _totalSize - evicted + Overhead + length;
         if (newTotal > (ulong)limits.MaxRegistersCapacity)
         {
-            return false;
+            return RegisterSetResult.OverCapacity;
         }
 
         _totalSize = newTotal;
         _slots[id] = data;
-        return true;
+        return RegisterSetResult.Stored;
     }
+}
+
+internal enum RegisterSetResult
+{
+    Stored,
+    TooLarge,
+    TooMany,
+    OverCapacity,
 }

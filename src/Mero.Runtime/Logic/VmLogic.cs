@@ -15,9 +15,17 @@ internal sealed class VmLogic
     private ulong _storageWriteBytes;
     private GuestMemory? _memory;
 
-    public VmLogic(VmLimits limits, byte[] input, ExecutionContext context, IRuntimeStorage storage, CancellationToken cancellation)
+    public VmLogic(
+        VmLimits limits,
+        byte[] input,
+        ExecutionContext context,
+        IRuntimeStorage storage,
+        RuntimeServices services,
+        CancellationToken cancellation)
     {
         Limits = limits;
+        Services = services;
+        Blobs = new BlobHandles(this);
         Input = input;
         Context = context;
         Storage = storage;
@@ -34,7 +42,22 @@ internal sealed class VmLogic
 
     public IRuntimeStorage Storage { get; }
 
+    public RuntimeServices Services { get; }
+
     public Registers Registers { get; } = new();
+
+    public BlobHandles Blobs { get; }
+
+    public List<XCall> XCalls { get; } = [];
+
+    public List<ContextMutation> ContextMutations { get; } = [];
+
+    public List<BlobAnnouncement> BlobAnnouncements { get; } = [];
+
+    public CommitRecord? Commit { get; set; }
+
+    /// <summary>When the call's wall-clock budget runs out (Stopwatch timestamp).</summary>
+    public long DeadlineTimestamp => _deadlineTimestamp;
 
     public List<string> Logs { get; } = [];
 
@@ -76,15 +99,34 @@ internal sealed class VmLogic
         return new HostTrapException(message);
     }
 
-    /// <summary>Puts <paramref name="data"/> in a register, trapping as upstream does when limits are hit.</summary>
+    /// <summary>Puts <paramref name="data"/> in a register, trapping with the limit that would be broken.</summary>
     public void SetRegister(ulong id, byte[] data)
     {
-        if (!Registers.TrySet(Limits, id, data))
+        switch (Registers.TrySet(Limits, id, data))
         {
-            throw Fail(
-                HostErrorCode.InvalidMemoryAccess,
-                $"invalid memory access: register {id} cannot take {data.Length} bytes (register limits exceeded)");
+            case RegisterSetResult.TooLarge:
+                throw Fail(
+                    HostErrorCode.RegisterSizeOverflow,
+                    $"register size overflow (register {id}, size: {data.Length}, max: {Limits.MaxRegisterSize})");
+            case RegisterSetResult.TooMany:
+                throw Fail(HostErrorCode.RegistersOverflow, $"registers overflow (register {id}, max registers: {Limits.MaxRegisters})");
+            case RegisterSetResult.OverCapacity:
+                throw Fail(
+                    HostErrorCode.RegistersCapacityOverflow,
+                    $"registers capacity overflow (register {id} of {data.Length} bytes, max total: {Limits.MaxRegistersCapacity})");
         }
+    }
+
+    /// <summary>Reads a Buffer whose length must be exactly <paramref name="length"/> (ids, keys, signatures).</summary>
+    public byte[] ReadExact(ulong descriptorPtr, int length, string what)
+    {
+        var buffer = Memory.ReadBuffer(descriptorPtr);
+        if (buffer.Len != (ulong)length)
+        {
+            throw Fail(HostErrorCode.InvalidIdLength, $"{what} must be exactly {length} bytes (received {buffer.Len})");
+        }
+
+        return Memory.ReadBytes(buffer);
     }
 
     /// <summary>Charges one write of <paramref name="bytes"/> against the execution's write budget.</summary>
