@@ -20,8 +20,15 @@ public sealed partial class CrdtTransaction
         var newest = delta.Actions.Count == 0 ? 0 : delta.Actions.Max(a => a.Time);
         if (newest > 0)
         {
-            // Throws ClockDriftException before anything changes when the delta is too far ahead.
-            _clock.Observe(new HybridTimestamp(newest, delta.Author));
+            // Rejects, before anything changes, a delta stamped too far in the future.
+            try
+            {
+                _clock.Observe(new HybridTimestamp(newest, delta.Author));
+            }
+            catch (Exception ex) when (ex is ClockDriftException or OverflowException)
+            {
+                throw new CrdtException($"invalid delta: its clock is too far ahead ({ex.Message})");
+            }
         }
 
         var metas = new CollectionMeta[delta.Declarations.Count];
