@@ -49,6 +49,7 @@ public sealed class WasmEngine : IDisposable
         RegisterFunctions.Define(_hostFunctions);
         StorageFunctions.Define(_hostFunctions);
         AssemblyScriptFunctions.Define(_hostFunctions);
+        CrdtFunctions.Define(_hostFunctions);
         _ticker = new EpochTicker(_engine);
     }
 
