@@ -4,7 +4,8 @@ using Mero.Crypto;
 using Mero.Node.Applications;
 using Mero.Node.Events;
 using Mero.Runtime;
-using Mero.State;
+using Mero.Primitives.Clock;
+using Mero.State.Crdt;
 using Mero.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,7 @@ public sealed partial class ContextManager : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<ContextManager> _logger;
     private readonly EventBus? _events;
+    private readonly HybridLogicalClock _clock;
 
     public ContextManager(MeroStore store, ApplicationManager applications, WasmEngine engine, TimeProvider time, ILogger<ContextManager> logger, EventBus? events = null)
     {
@@ -38,6 +40,7 @@ public sealed partial class ContextManager : BackgroundService
         _engine = engine;
         _time = time;
         _logger = logger;
+        _clock = new HybridLogicalClock(default, time);
     }
 
     public Task<CreatedContext> CreateAsync(ApplicationId applicationId, byte[]? initArgs, Hash? seed, string? name, CancellationToken ct) =>
@@ -129,7 +132,7 @@ public sealed partial class ContextManager : BackgroundService
         }
 
         using var member = Ed25519KeyPair.Generate();
-        var transaction = new StateTransaction(_store, contextId, StateDigest.Empty);
+        var transaction = new CrdtTransaction(_store, contextId, member.PublicKey, _clock);
         if (module.ExportedFunctions.Contains(InitMethod))
         {
             var args = command.InitArgs.Length == 0 ? "{}"u8.ToArray() : command.InitArgs;
@@ -140,10 +143,9 @@ public sealed partial class ContextManager : BackgroundService
             }
         }
 
-        var rootHash = transaction.Digest.ToHash();
-        var record = new ContextRecord(contextId, command.ApplicationId, rootHash, _time.GetUtcNow().ToUnixTimeMilliseconds(), command.Name);
         using var batch = _store.CreateBatch();
-        transaction.WriteTo(batch);
+        var rootHash = transaction.Commit(batch).RootHash;
+        var record = new ContextRecord(contextId, command.ApplicationId, rootHash, _time.GetUtcNow().ToUnixTimeMilliseconds(), command.Name);
         batch.Put(Column.Context, contextId.AsSpan(), record.Encode());
         ContextIdentities.Put(batch, contextId, new ContextIdentity(member.PublicKey, member.ExportSeed()));
         _store.Commit(batch);
@@ -157,7 +159,7 @@ public sealed partial class ContextManager : BackgroundService
             ?? throw new NodeException(NodeErrorKind.NotFound, $"context {command.ContextId} not found");
         var executor = ResolveExecutor(command.ContextId, command.Executor);
         var module = _applications.LoadModule(context.ApplicationId);
-        var transaction = new StateTransaction(_store, context.Id, StateDigest.FromHash(context.RootHash));
+        var transaction = new CrdtTransaction(_store, context.Id, executor, _clock);
         var outcome = Run(module, command.Method, command.Input, context.Id, executor, transaction, command.Token);
         if (!outcome.Success || !transaction.HasChanges)
         {
@@ -165,13 +167,13 @@ public sealed partial class ContextManager : BackgroundService
             return new ExecutionReport(context.Id, executor, outcome, context.RootHash, 0);
         }
 
-        var rootHash = transaction.Digest.ToHash();
         using var batch = _store.CreateBatch();
-        transaction.WriteTo(batch);
+        var commit = transaction.Commit(batch);
+        var rootHash = commit.RootHash;
         batch.Put(Column.Context, context.Id.AsSpan(), (context with { RootHash = rootHash }).Encode());
         _store.Commit(batch);
         PublishEvents(context.Id, rootHash, outcome, stateChanged: true);
-        return new ExecutionReport(context.Id, executor, outcome, rootHash, transaction.ChangeCount);
+        return new ExecutionReport(context.Id, executor, outcome, rootHash, transaction.ChangeCount, commit.Delta);
     }
 
     // Subscribers hear only about committed work: a change of state, or events from a successful call.
@@ -223,9 +225,9 @@ public sealed partial class ContextManager : BackgroundService
             : throw new NodeException(NodeErrorKind.Unauthorized, $"this node holds no member identity of context {contextId}");
     }
 
-    private Outcome Run(CompiledModule module, string method, byte[] input, ContextId contextId, PublicKey executor, StateTransaction transaction, CancellationToken ct)
+    private Outcome Run(CompiledModule module, string method, byte[] input, ContextId contextId, PublicKey executor, CrdtTransaction transaction, CancellationToken ct)
     {
-        var outcome = _engine.Run(module, method, input, new Mero.Runtime.ExecutionContext(contextId.ToArray(), executor.ToArray()), new TransactionStorage(transaction), ct);
+        var outcome = _engine.Run(module, method, input, new Mero.Runtime.ExecutionContext(contextId.ToArray(), executor.ToArray()), new CrdtTransactionStorage(transaction), ct);
         LogExecuted(_logger, contextId.ToString(), method, outcome.Success, outcome.Elapsed.TotalMilliseconds);
         return outcome;
     }
