@@ -10,6 +10,8 @@ switch (command)
         return TraceReplay.Run(args[1], runs);
     case "rga-merge" when args.Length >= 2:
         return TraceMerge.Run(args[1], runs, args.Contains("--orders"));
+    case "crdt-delta":
+        return CrdtDeltaBench.Run(Option(args, "--iterations", 20000));
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(RgaMicroBenchmarks).Assembly).Run(args[1..]);
         return 0;
@@ -17,6 +19,7 @@ switch (command)
         Console.Error.WriteLine("""
             usage: Mero.Bench rga-trace FILE.json.gz [--runs N]
                    Mero.Bench rga-merge FILE.json.gz [--runs N] [--orders]
+                   Mero.Bench crdt-delta [--iterations N]
                    Mero.Bench micro [BenchmarkDotNet options, e.g. --filter '*']
             """);
         return 2;
