@@ -40,7 +40,9 @@ public sealed partial class CrdtTransaction
     public PublicKey Executor => _executor;
 
     /// <summary>True once this transaction changed state (a local action or an applied remote one).</summary>
-    public bool HasChanges => _overlay.Count > 0;
+    public bool HasChanges =>
+        _overlay.Count > 0 || _actions.Count > 0 || _declarations.Count > 0
+        || _metas.Values.Any(m => m.Dirty) || _texts.Values.Any(t => t.Dirty || t.WaitingDirty);
 
     /// <summary>Store writes pending (entries, metadata, text states).</summary>
     public int ChangeCount => _overlay.Count;

@@ -186,6 +186,23 @@ public sealed class CrdtConcurrentCaseTests : IDisposable
     }
 
     [Fact]
+    public void ATextEditIsAChangeBeforeCommit()
+    {
+        var a = Replica(1);
+        a.Execute(t =>
+        {
+            t.TextInsert(t.Child(CollectionRef.Root, "doc"u8, CrdtKind.Text), 0, "x");
+            Assert.True(t.HasChanges);
+        });
+        var b = Replica(2);
+        b.Execute(t =>
+        {
+            t.Create(CrdtKind.Counter);
+            Assert.True(t.HasChanges);
+        });
+    }
+
+    [Fact]
     public void WrongKindAndBadIndexAreClearErrors()
     {
         var a = Replica(1);
