@@ -94,7 +94,9 @@ internal sealed class CollectionMeta
             LiveCount = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(66)),
         };
         meta.ChildSum = Sum256.Read(bytes.AsSpan(34));
-        meta.CommittedHash = meta.ComputeHash();
+
+        // The root has no parent to update, so it never needs the hash it was loaded with.
+        meta.CommittedHash = meta.IsRoot ? null : meta.ComputeHash();
         return meta;
     }
 

@@ -105,7 +105,7 @@ public sealed partial class CrdtTransaction
             }
         }
 
-        return new CrdtCommit(Delta, RootHash(), _overlay.Count > 0);
+        return new CrdtCommit(Delta, Hash.FromBytes(Root().ComputeHash()), _overlay.Count > 0);
     }
 
     /// <summary>The root hash as of now (propagating pending changes first).</summary>
@@ -118,10 +118,24 @@ public sealed partial class CrdtTransaction
 
     private void PropagateHashes()
     {
-        for (var depth = CollectionMeta.MaxDepth; depth >= 0; depth--)
+        // Children before parents: a parent made dirty here has a smaller depth, so a later pass sees it.
+        for (var depth = MaxDirtyDepth(); depth >= 0; depth--)
         {
-            // Snapshot: loading a parent adds to the dictionary.
-            foreach (var meta in _metas.Values.Where(m => m.Dirty && m.Depth == depth).ToList())
+            List<CollectionMeta>? level = null;
+            foreach (var meta in _metas.Values)
+            {
+                if (meta.Dirty && meta.Depth == depth)
+                {
+                    (level ??= []).Add(meta);
+                }
+            }
+
+            if (level is null)
+            {
+                continue;
+            }
+
+            foreach (var meta in level)
             {
                 meta.Dirty = false;
                 _overlay[MetaKey(meta.Id)] = meta.Encode();
@@ -147,6 +161,20 @@ public sealed partial class CrdtTransaction
                 meta.CommittedHash = hash;
             }
         }
+    }
+
+    private int MaxDirtyDepth()
+    {
+        var max = -1;
+        foreach (var meta in _metas.Values)
+        {
+            if (meta.Dirty && meta.Depth > max)
+            {
+                max = meta.Depth;
+            }
+        }
+
+        return max;
     }
 
     // ---- entries ----
