@@ -35,7 +35,7 @@ internal static class CrdtFunctions
         New(registry, "js_crdt_counter_new", CrdtKind.Counter);
         New(registry, "js_crdt_text_new", CrdtKind.Text);
 
-        Fn(registry, "js_crdt_child", [L, L, L, L], (x, a) =>
+        Fn(registry, "js_crdt_child", [L, L, L, L], 3, (x, a) =>
         {
             var parentBytes = x.Bytes(a[0]);
             var name = x.Bytes(a[1]);
@@ -49,114 +49,116 @@ internal static class CrdtFunctions
             return x.Ok(a[3], x.T.Child(parent, name, (CrdtKind)kind).Id.ToArray());
         });
 
-        Fn(registry, "js_crdt_map_get", [L, L, L], (x, a) => x.Found(a[2], x.T.MapGet(x.Id(a[0], CrdtKind.Map), x.Bytes(a[1]))));
-        Fn(registry, "js_crdt_map_insert", [L, L, L, L], (x, a) =>
+        Fn(registry, "js_crdt_map_get", [L, L, L], 2, (x, a) => x.Found(a[2], x.T.MapGet(x.Id(a[0], CrdtKind.Map), x.Bytes(a[1]))));
+        Fn(registry, "js_crdt_map_insert", [L, L, L, L], 3, (x, a) =>
         {
             var key = x.Bytes(a[1]);
             var value = x.Bytes(a[2]);
             x.Charge(key.Length + value.Length);
             return x.Found(a[3], x.T.MapInsert(x.Id(a[0], CrdtKind.Map), key, value));
         });
-        Fn(registry, "js_crdt_map_remove", [L, L, L], (x, a) => x.Found(a[2], x.T.MapRemove(x.Id(a[0], CrdtKind.Map), x.Bytes(a[1]))));
-        Fn(registry, "js_crdt_map_contains", [L, L], (x, a) => x.T.MapContains(x.Id(a[0], CrdtKind.Map), x.Bytes(a[1])) ? 1 : 0);
-        Fn(registry, "js_crdt_map_iter", [L, L], (x, a) =>
+        Fn(registry, "js_crdt_map_remove", [L, L, L], 2, (x, a) => x.Found(a[2], x.T.MapRemove(x.Id(a[0], CrdtKind.Map), x.Bytes(a[1]))));
+        Fn(registry, "js_crdt_map_contains", [L, L], -1, (x, a) => x.T.MapContains(x.Id(a[0], CrdtKind.Map), x.Bytes(a[1])) ? 1 : 0);
+        Fn(registry, "js_crdt_map_iter", [L, L], 1, (x, a) =>
         {
             var entries = x.T.MapEntries(x.Id(a[0], CrdtKind.Map));
             return x.Ok(a[1], Items(entries.SelectMany(e => new[] { e.Key, e.Value }), entries.Count));
         });
-        Fn(registry, "js_crdt_map_len", [L, L], (x, a) => x.Ok(a[1], U64(x.T.MapLength(x.Id(a[0], CrdtKind.Map)))));
+        Fn(registry, "js_crdt_map_len", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.MapLength(x.Id(a[0], CrdtKind.Map)))));
 
-        Fn(registry, "js_crdt_vector_len", [L, L], (x, a) => x.Ok(a[1], U64(x.T.VectorLength(x.Id(a[0], CrdtKind.Vector)))));
-        Fn(registry, "js_crdt_vector_push", [L, L], (x, a) =>
+        Fn(registry, "js_crdt_vector_len", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.VectorLength(x.Id(a[0], CrdtKind.Vector)))));
+        Fn(registry, "js_crdt_vector_push", [L, L], -1, (x, a) =>
         {
             var value = x.Bytes(a[1]);
             x.Charge(value.Length);
             x.T.VectorPush(x.Id(a[0], CrdtKind.Vector), value);
             return 0;
         });
-        Fn(registry, "js_crdt_vector_get", [L, L, L], (x, a) => x.Found(a[2], x.T.VectorGet(x.Id(a[0], CrdtKind.Vector), a[1].AsInt64())));
-        Fn(registry, "js_crdt_vector_update", [L, L, L, L], (x, a) =>
+        Fn(registry, "js_crdt_vector_get", [L, L, L], 2, (x, a) => x.Found(a[2], x.T.VectorGet(x.Id(a[0], CrdtKind.Vector), a[1].AsInt64())));
+        Fn(registry, "js_crdt_vector_update", [L, L, L, L], 3, (x, a) =>
         {
             var value = x.Bytes(a[2]);
             x.Charge(value.Length);
             return x.Found(a[3], x.T.VectorUpdate(x.Id(a[0], CrdtKind.Vector), a[1].AsInt64(), value));
         });
-        Fn(registry, "js_crdt_vector_pop", [L, L], (x, a) => x.Found(a[1], x.T.VectorPop(x.Id(a[0], CrdtKind.Vector))));
+        Fn(registry, "js_crdt_vector_pop", [L, L], 1, (x, a) => x.Found(a[1], x.T.VectorPop(x.Id(a[0], CrdtKind.Vector))));
 
-        Fn(registry, "js_crdt_set_insert", [L, L], (x, a) =>
+        Fn(registry, "js_crdt_set_insert", [L, L], -1, (x, a) =>
         {
             var value = x.Bytes(a[1]);
             x.Charge(value.Length);
             return x.T.SetInsert(x.Id(a[0], CrdtKind.Set), value) ? 1 : 0;
         });
-        Fn(registry, "js_crdt_set_contains", [L, L], (x, a) => x.T.SetContains(x.Id(a[0], CrdtKind.Set), x.Bytes(a[1])) ? 1 : 0);
-        Fn(registry, "js_crdt_set_remove", [L, L], (x, a) => x.T.SetRemove(x.Id(a[0], CrdtKind.Set), x.Bytes(a[1])) ? 1 : 0);
-        Fn(registry, "js_crdt_set_len", [L, L], (x, a) => x.Ok(a[1], U64(x.T.SetLength(x.Id(a[0], CrdtKind.Set)))));
-        Fn(registry, "js_crdt_set_iter", [L, L], (x, a) =>
+        Fn(registry, "js_crdt_set_contains", [L, L], -1, (x, a) => x.T.SetContains(x.Id(a[0], CrdtKind.Set), x.Bytes(a[1])) ? 1 : 0);
+        Fn(registry, "js_crdt_set_remove", [L, L], -1, (x, a) => x.T.SetRemove(x.Id(a[0], CrdtKind.Set), x.Bytes(a[1])) ? 1 : 0);
+        Fn(registry, "js_crdt_set_len", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.SetLength(x.Id(a[0], CrdtKind.Set)))));
+        Fn(registry, "js_crdt_set_iter", [L, L], 1, (x, a) =>
         {
             var elements = x.T.SetElements(x.Id(a[0], CrdtKind.Set));
             return x.Ok(a[1], Items(elements, elements.Count));
         });
-        Fn(registry, "js_crdt_set_clear", [L], (x, a) =>
+        Fn(registry, "js_crdt_set_clear", [L], -1, (x, a) =>
         {
             x.Charge(0);
             x.T.SetClear(x.Id(a[0], CrdtKind.Set));
             return 0;
         });
 
-        Fn(registry, "js_crdt_lww_set", [L, L, I], (x, a) =>
+        Fn(registry, "js_crdt_lww_set", [L, L, I], -1, (x, a) =>
         {
             var value = a[2].AsInt32() != 0 ? x.Bytes(a[1]) : null;
             x.Charge(value?.Length ?? 0);
             x.T.RegisterSet(x.Id(a[0], CrdtKind.Register), value);
             return 0;
         });
-        Fn(registry, "js_crdt_lww_get", [L, L], (x, a) => x.Found(a[1], x.T.RegisterGet(x.Id(a[0], CrdtKind.Register))));
-        Fn(registry, "js_crdt_lww_timestamp", [L, L], (x, a) =>
+        Fn(registry, "js_crdt_lww_get", [L, L], 1, (x, a) => x.Found(a[1], x.T.RegisterGet(x.Id(a[0], CrdtKind.Register))));
+        Fn(registry, "js_crdt_lww_timestamp", [L, L], 1, (x, a) =>
             x.T.RegisterTimestamp(x.Id(a[0], CrdtKind.Register)) is { } stamp ? x.Ok(a[1], U64(stamp.Time)) + 1 : 0);
 
-        Fn(registry, "js_crdt_counter_increment", [L], (x, a) =>
+        Fn(registry, "js_crdt_counter_increment", [L], -1, (x, a) =>
         {
             x.Charge(8);
             x.T.CounterIncrement(x.Id(a[0], CrdtKind.Counter));
             return 0;
         });
-        Fn(registry, "js_crdt_counter_value", [L, L], (x, a) => x.Ok(a[1], U64(x.T.CounterValue(x.Id(a[0], CrdtKind.Counter)))));
-        Fn(registry, "js_crdt_counter_get_executor_count", [L, L, I, L], (x, a) =>
+        Fn(registry, "js_crdt_counter_value", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.CounterValue(x.Id(a[0], CrdtKind.Counter)))));
+        Fn(registry, "js_crdt_counter_get_executor_count", [L, L, I, L], 3, (x, a) =>
         {
             PublicKey? executor = a[2].AsInt32() != 0 ? x.Key(a[1]) : null;
             return x.Ok(a[3], U64(x.T.CounterExecutorCount(x.Id(a[0], CrdtKind.Counter), executor)));
         });
 
-        Fn(registry, "js_crdt_text_insert", [L, L, L], (x, a) =>
+        Fn(registry, "js_crdt_text_insert", [L, L, L], -1, (x, a) =>
         {
             var text = x.Logic.Memory.ReadUtf8(x.Logic.Memory.ReadBuffer((ulong)a[2].AsInt64()));
             x.Charge(text.Length);
             x.T.TextInsert(x.Id(a[0], CrdtKind.Text), Index(a[1]), text);
             return 0;
         });
-        Fn(registry, "js_crdt_text_delete", [L, L, L], (x, a) =>
+        Fn(registry, "js_crdt_text_delete", [L, L, L], -1, (x, a) =>
         {
             x.Charge(0);
             x.T.TextDelete(x.Id(a[0], CrdtKind.Text), Index(a[1]), Index(a[2]));
             return 0;
         });
-        Fn(registry, "js_crdt_text_get", [L, L], (x, a) => x.Ok(a[1], System.Text.Encoding.UTF8.GetBytes(x.T.TextGet(x.Id(a[0], CrdtKind.Text)))));
-        Fn(registry, "js_crdt_text_len", [L, L], (x, a) => x.Ok(a[1], U64(x.T.TextLength(x.Id(a[0], CrdtKind.Text)))));
+        Fn(registry, "js_crdt_text_get", [L, L], 1, (x, a) => x.Ok(a[1], System.Text.Encoding.UTF8.GetBytes(x.T.TextGet(x.Id(a[0], CrdtKind.Text)))));
+        Fn(registry, "js_crdt_text_len", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.TextLength(x.Id(a[0], CrdtKind.Text)))));
     }
 
     private static void New(HostFunctionRegistry registry, string name, CrdtKind kind) =>
-        Fn(registry, name, [L], (x, a) =>
+        Fn(registry, name, [L], 0, (x, a) =>
         {
             x.Charge(32);
             return x.Ok(a[0], x.T.Create(kind).Id.ToArray());
         });
 
-    /// <summary>Defines one function returning i32; CrdtException becomes -1 with the message in the destination register.</summary>
-    private static void Fn(HostFunctionRegistry registry, string name, ValueKind[] parameters, Func<Call, ReadOnlySpan<ValueBox>, int> body)
+    /// <summary>
+    /// Defines one function returning i32; a CrdtException becomes -1 with the message in the
+    /// register named by argument <paramref name="dest"/>, or in register 0 when dest is -1.
+    /// </summary>
+    private static void Fn(HostFunctionRegistry registry, string name, ValueKind[] parameters, int dest, Func<Call, ReadOnlySpan<ValueBox>, int> body)
     {
-        // The destination register is the last i64 argument of functions that have one.
-        var errorRegister = parameters.Length >= 2 && parameters[^1] == L ? parameters.Length - 1 : -1;
+        var errorRegister = dest;
         registry.Untyped(name, parameters, [I], (caller, args, results) =>
         {
             var call = new Call(VmLogic.From(caller));

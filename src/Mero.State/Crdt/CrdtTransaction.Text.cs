@@ -21,25 +21,28 @@ public sealed partial class CrdtTransaction
 
     public void TextInsert(CollectionRef text, int index, string value)
     {
-        var meta = ForWrite(text, CrdtKind.Text);
-        var state = LoadText(meta);
-        if ((uint)index > (uint)state.Document.Length || string.IsNullOrEmpty(value))
+        // Checked before the collection is created, so a refused edit changes nothing.
+        var length = TextLength(text);
+        if ((uint)index > (uint)length || string.IsNullOrEmpty(value))
         {
-            throw new CrdtException($"cannot insert {value.Length} chars at {index} in text of length {state.Document.Length}");
+            throw new CrdtException($"cannot insert {value?.Length ?? 0} chars at {index} in text of length {length}");
         }
 
+        var meta = ForWrite(text, CrdtKind.Text);
+        var state = LoadText(meta);
         RecordText(meta, state, state.Document.Insert(index, value));
     }
 
     public void TextDelete(CollectionRef text, int index, int count)
     {
-        var meta = ForWrite(text, CrdtKind.Text);
-        var state = LoadText(meta);
-        if (index < 0 || count <= 0 || (long)index + count > state.Document.Length)
+        var length = TextLength(text);
+        if (index < 0 || count <= 0 || (long)index + count > length)
         {
-            throw new CrdtException($"cannot delete {count} chars at {index} in text of length {state.Document.Length}");
+            throw new CrdtException($"cannot delete {count} chars at {index} in text of length {length}");
         }
 
+        var meta = ForWrite(text, CrdtKind.Text);
+        var state = LoadText(meta);
         RecordText(meta, state, state.Document.Delete(index, count));
     }
 

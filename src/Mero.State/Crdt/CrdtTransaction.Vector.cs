@@ -40,6 +40,7 @@ public sealed partial class CrdtTransaction
     /// <summary>Replaces the element at index; returns the previous value.</summary>
     public byte[] VectorUpdate(CollectionRef vector, long index, ReadOnlySpan<byte> value)
     {
+        CheckIndex(VectorLength(vector), index);
         var meta = ForWrite(vector, CrdtKind.Vector);
         var key = ElementKey(meta, index);
         var previous = ReadEntry(meta, key);
@@ -50,6 +51,7 @@ public sealed partial class CrdtTransaction
     /// <summary>Removes the element at index; returns its value.</summary>
     public byte[] VectorRemove(CollectionRef vector, long index)
     {
+        CheckIndex(VectorLength(vector), index);
         var meta = ForWrite(vector, CrdtKind.Vector);
         var key = ElementKey(meta, index);
         var previous = ReadEntry(meta, key);
@@ -69,12 +71,16 @@ public sealed partial class CrdtTransaction
 
     private byte[] ElementKey(CollectionMeta meta, long index)
     {
-        if (index < 0 || index >= meta.LiveCount)
-        {
-            throw new CrdtException($"index {index} is outside the vector's 0..{meta.LiveCount - 1}");
-        }
-
+        CheckIndex(meta.LiveCount, index);
         return VectorIndex(meta)[(int)index];
+    }
+
+    private static void CheckIndex(long length, long index)
+    {
+        if (index < 0 || index >= length)
+        {
+            throw new CrdtException($"index {index} is outside the vector of length {length}");
+        }
     }
 
     /// <summary>Live element keys in order, built on first use in this transaction.</summary>
