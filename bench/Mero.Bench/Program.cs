@@ -12,6 +12,8 @@ switch (command)
         return TraceMerge.Run(args[1], runs, args.Contains("--orders"));
     case "gov-apply":
         return await GovApply.Run(Option(args, "--ops", 100_000));
+    case "crdt-delta":
+        return CrdtDeltaBench.Run(Option(args, "--iterations", 20000));
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(RgaMicroBenchmarks).Assembly).Run(args[1..]);
         return 0;
@@ -20,6 +22,7 @@ switch (command)
             usage: Mero.Bench rga-trace FILE.json.gz [--runs N]
                    Mero.Bench rga-merge FILE.json.gz [--runs N] [--orders]
                    Mero.Bench gov-apply [--ops N]
+                   Mero.Bench crdt-delta [--iterations N]
                    Mero.Bench micro [BenchmarkDotNet options, e.g. --filter '*']
             """);
         return 2;

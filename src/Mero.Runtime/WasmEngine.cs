@@ -62,6 +62,7 @@ public sealed class WasmEngine : IDisposable
         UtilityFunctions.Define(_hostFunctions);
         FetchFunction.Define(_hostFunctions);
         AssemblyScriptFunctions.Define(_hostFunctions);
+        CrdtFunctions.Define(_hostFunctions);
         _ticker = new EpochTicker(_engine);
         _diskCache = cacheDirectory is null ? null : new ModuleDiskCache(cacheDirectory, _logger);
     }

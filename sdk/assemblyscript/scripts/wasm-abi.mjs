@@ -34,6 +34,19 @@ export const ALLOWED_IMPORTS = {
   context_add_member: [1, null],
   context_remove_member: [1, null],
   context_is_member: [1, "i32"],
+  // CRDT collections (docs/crdt.md); a third element lists non-i64 params.
+  js_crdt_child: [4, "i32"],
+  js_crdt_map_new: [1, "i32"], js_crdt_map_get: [3, "i32"], js_crdt_map_insert: [4, "i32"],
+  js_crdt_map_remove: [3, "i32"], js_crdt_map_contains: [2, "i32"], js_crdt_map_iter: [2, "i32"], js_crdt_map_len: [2, "i32"],
+  js_crdt_vector_new: [1, "i32"], js_crdt_vector_len: [2, "i32"], js_crdt_vector_push: [2, "i32"],
+  js_crdt_vector_get: [3, "i32"], js_crdt_vector_update: [4, "i32"], js_crdt_vector_pop: [2, "i32"],
+  js_crdt_set_new: [1, "i32"], js_crdt_set_insert: [2, "i32"], js_crdt_set_contains: [2, "i32"], js_crdt_set_remove: [2, "i32"],
+  js_crdt_set_len: [2, "i32"], js_crdt_set_iter: [2, "i32"], js_crdt_set_clear: [1, "i32"],
+  js_crdt_lww_new: [1, "i32"], js_crdt_lww_set: [3, "i32", ["i64", "i64", "i32"]], js_crdt_lww_get: [2, "i32"], js_crdt_lww_timestamp: [2, "i32"],
+  js_crdt_counter_new: [1, "i32"], js_crdt_counter_increment: [1, "i32"], js_crdt_counter_value: [2, "i32"],
+  js_crdt_counter_get_executor_count: [4, "i32", ["i64", "i64", "i32", "i64"]],
+  js_crdt_text_new: [1, "i32"], js_crdt_text_insert: [3, "i32"], js_crdt_text_delete: [3, "i32"],
+  js_crdt_text_get: [2, "i32"], js_crdt_text_len: [2, "i32"],
 };
 
 const VALTYPES = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref" };
@@ -136,10 +149,11 @@ export function checkModule(bytes) {
     if (imp.kind !== "function") { problems.push(`${where}: only function imports are allowed (got ${imp.kind})`); continue; }
     const want = Object.hasOwn(ALLOWED_IMPORTS, imp.name) ? ALLOWED_IMPORTS[imp.name] : undefined;
     if (!want) { problems.push(`${where}: not an allowed host function`); continue; }
-    const [nparams, result] = want;
-    const ok = imp.type.params.length === nparams && imp.type.params.every((p) => p === "i64") &&
+    const [nparams, result, explicit] = want;
+    const params = explicit ?? Array(nparams).fill("i64");
+    const ok = imp.type.params.length === nparams && imp.type.params.every((p, i) => p === params[i]) &&
       (result === null ? imp.type.results.length === 0 : imp.type.results.length === 1 && imp.type.results[0] === result);
-    if (!ok) problems.push(`${where}: signature ${sig(imp.type)}, expected (${Array(nparams).fill("i64").join(", ")}) -> (${result ?? ""})`);
+    if (!ok) problems.push(`${where}: signature ${sig(imp.type)}, expected (${params.join(", ")}) -> (${result ?? ""})`);
   }
   if (!exports.some((e) => e.name === "memory" && e.kind === "memory")) problems.push("memory is not exported");
   for (const e of exports) {

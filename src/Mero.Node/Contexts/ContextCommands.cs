@@ -5,8 +5,8 @@ namespace Mero.Node.Contexts;
 /// <summary>A context the node just created, with the identity it made for itself.</summary>
 public sealed record CreatedContext(ContextId ContextId, PublicKey MemberPublicKey, Hash RootHash);
 
-/// <summary>The result of one execute: the runtime's outcome and the state root after it.</summary>
-public sealed record ExecutionReport(ContextId ContextId, PublicKey Executor, Outcome Outcome, Hash RootHash, int StateChanges);
+/// <summary>The result of one execute: the runtime's outcome, the state root after it and the CRDT delta it produced (null if state did not change).</summary>
+public sealed record ExecutionReport(ContextId ContextId, PublicKey Executor, Outcome Outcome, Hash RootHash, int StateChanges, Mero.State.Crdt.CrdtDelta? Delta = null);
 
 /// <summary>Messages to the context manager's mailbox; each carries the promise its caller awaits.</summary>
 internal abstract record ContextCommand

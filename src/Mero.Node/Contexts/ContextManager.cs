@@ -4,7 +4,8 @@ using Mero.Crypto;
 using Mero.Node.Applications;
 using Mero.Node.Events;
 using Mero.Runtime;
-using Mero.State;
+using Mero.Primitives.Clock;
+using Mero.State.Crdt;
 using Mero.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -31,6 +32,7 @@ public sealed partial class ContextManager : BackgroundService
     private readonly EventBus? _events;
     private readonly IRuntimeBlobStore _blobs;
     private readonly FetchPolicy _fetchPolicy;
+    private readonly HybridLogicalClock _clock;
 
     public ContextManager(
         MeroStore store,
@@ -43,6 +45,7 @@ public sealed partial class ContextManager : BackgroundService
     {
         _blobs = new StoreBlobStore(store);
         _fetchPolicy = fetchPolicy ?? FetchPolicy.Disabled;
+        _clock = new HybridLogicalClock(default, time);
         _events = events;
         _store = store;
         _applications = applications;
@@ -140,7 +143,7 @@ public sealed partial class ContextManager : BackgroundService
         }
 
         using var member = Ed25519KeyPair.Generate();
-        var transaction = new StateTransaction(_store, contextId, StateDigest.Empty);
+        var transaction = new CrdtTransaction(_store, contextId, member.PublicKey, _clock);
         var privateState = new PrivateStateStorage(_store, contextId);
         if (module.ExportedFunctions.Contains(InitMethod))
         {
@@ -152,10 +155,9 @@ public sealed partial class ContextManager : BackgroundService
             }
         }
 
-        var rootHash = transaction.Digest.ToHash();
-        var record = new ContextRecord(contextId, command.ApplicationId, rootHash, _time.GetUtcNow().ToUnixTimeMilliseconds(), command.Name);
         using var batch = _store.CreateBatch();
-        transaction.WriteTo(batch);
+        var rootHash = transaction.Commit(batch).RootHash;
+        var record = new ContextRecord(contextId, command.ApplicationId, rootHash, _time.GetUtcNow().ToUnixTimeMilliseconds(), command.Name);
         privateState.WriteTo(batch);
         batch.Put(Column.Context, contextId.AsSpan(), record.Encode());
         ContextIdentities.Put(batch, contextId, new ContextIdentity(member.PublicKey, member.ExportSeed()));
@@ -170,7 +172,7 @@ public sealed partial class ContextManager : BackgroundService
             ?? throw new NodeException(NodeErrorKind.NotFound, $"context {command.ContextId} not found");
         var executor = ResolveExecutor(command.ContextId, command.Executor);
         var module = _applications.LoadModule(context.ApplicationId);
-        var transaction = new StateTransaction(_store, context.Id, StateDigest.FromHash(context.RootHash));
+        var transaction = new CrdtTransaction(_store, context.Id, executor, _clock);
         var privateState = new PrivateStateStorage(_store, context.Id);
         var services = ServicesFor(context.Id, privateState, command.XCallOrigin);
         var outcome = Run(module, command.Method, command.Input, context.Id, executor, transaction, services, command.Token);
@@ -179,23 +181,27 @@ public sealed partial class ContextManager : BackgroundService
             return new ExecutionReport(context.Id, executor, outcome, context.RootHash, 0);
         }
 
-        var rootHash = transaction.HasChanges ? transaction.Digest.ToHash() : context.RootHash;
+        var rootHash = context.RootHash;
+        var changes = transaction.HasChanges ? transaction.ChangeCount : 0;
+        CrdtDelta? delta = null;
         if (transaction.HasChanges || privateState.HasChanges)
         {
             using var batch = _store.CreateBatch();
-            transaction.WriteTo(batch);
-            privateState.WriteTo(batch);
             if (transaction.HasChanges)
             {
+                var commit = transaction.Commit(batch);
+                rootHash = commit.RootHash;
+                delta = commit.Delta;
                 batch.Put(Column.Context, context.Id.AsSpan(), (context with { RootHash = rootHash }).Encode());
             }
 
+            privateState.WriteTo(batch);
             _store.Commit(batch);
         }
 
-        PublishEvents(context.Id, rootHash, outcome, stateChanged: transaction.HasChanges);
+        PublishEvents(context.Id, rootHash, outcome, stateChanged: changes > 0);
         AfterCommit(context.Id, outcome, command.XCallDepth);
-        return new ExecutionReport(context.Id, executor, outcome, rootHash, transaction.HasChanges ? transaction.ChangeCount : 0);
+        return new ExecutionReport(context.Id, executor, outcome, rootHash, changes, delta);
     }
 
     // Subscribers hear only about committed work: a change of state, or events from a successful call.
@@ -247,9 +253,9 @@ public sealed partial class ContextManager : BackgroundService
             : throw new NodeException(NodeErrorKind.Unauthorized, $"this node holds no member identity of context {contextId}");
     }
 
-    private Outcome Run(CompiledModule module, string method, byte[] input, ContextId contextId, PublicKey executor, StateTransaction transaction, RuntimeServices services, CancellationToken ct)
+    private Outcome Run(CompiledModule module, string method, byte[] input, ContextId contextId, PublicKey executor, CrdtTransaction transaction, RuntimeServices services, CancellationToken ct)
     {
-        var outcome = _engine.Run(module, method, input, new Mero.Runtime.ExecutionContext(contextId.ToArray(), executor.ToArray()), new TransactionStorage(transaction), services, ct);
+        var outcome = _engine.Run(module, method, input, new Mero.Runtime.ExecutionContext(contextId.ToArray(), executor.ToArray()), new CrdtTransactionStorage(transaction), services, ct);
         LogExecuted(_logger, contextId.ToString(), method, outcome.Success, outcome.Elapsed.TotalMilliseconds);
         return outcome;
     }

@@ -114,6 +114,13 @@ internal sealed class HostFunctionRegistry(Linker linker)
             (Caller caller, int a, int b, int c, int d) => body(VmLogic.From(caller), (uint)a, (uint)b, (uint)c, (uint)d));
     }
 
+    /// <summary>Any signature, untyped: for families with many shapes (js_crdt_*).</summary>
+    public void Untyped(string name, ValueKind[] parameters, ValueKind[] results, Function.UntypedCallbackDelegate body)
+    {
+        Record(name, parameters, results);
+        linker.DefineFunction(ModuleName, name, body, parameters, results);
+    }
+
     private void Record(string name, ValueKind[] parameters, ValueKind[] results)
     {
         if (!_signatures.TryAdd(name, new HostSignature(parameters, results)))
