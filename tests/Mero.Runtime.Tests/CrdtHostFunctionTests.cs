@@ -139,20 +139,9 @@ public sealed class CrdtHostFunctionTests : IDisposable
         Assert.Contains("no CRDT state", outcome.Text(), StringComparison.Ordinal);
     }
 
-    private CrdtStorage Storage()
+    private CrdtTestStorage Storage()
     {
         var executor = PublicKey.FromBytes(TestEngines.Filled(0xE1));
-        return new CrdtStorage(new CrdtTransaction(_store, ContextId.FromBytes(TestEngines.Filled(0xC1)), executor, new HybridLogicalClock(executor)));
-    }
-
-    private sealed class CrdtStorage(CrdtTransaction transaction) : ICrdtRuntimeStorage
-    {
-        public CrdtTransaction Transaction => transaction;
-
-        public byte[]? Read(ReadOnlySpan<byte> key) => transaction.Read(key);
-
-        public byte[]? Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => transaction.Write(key, value);
-
-        public byte[]? Remove(ReadOnlySpan<byte> key) => transaction.Remove(key);
+        return new CrdtTestStorage(new CrdtTransaction(_store, ContextId.FromBytes(TestEngines.Filled(0xC1)), executor, new HybridLogicalClock(executor)));
     }
 }

@@ -47,6 +47,11 @@ export const ALLOWED_IMPORTS = {
   js_crdt_counter_get_executor_count: [4, "i32", ["i64", "i64", "i32", "i64"]],
   js_crdt_text_new: [1, "i32"], js_crdt_text_insert: [3, "i32"], js_crdt_text_delete: [3, "i32"],
   js_crdt_text_get: [2, "i32"], js_crdt_text_len: [2, "i32"],
+  // Upstream's names for text and the PN counter.
+  js_crdt_rga_new: [1, "i32"], js_crdt_rga_insert: [3, "i32"], js_crdt_rga_delete: [2, "i32"],
+  js_crdt_rga_get_text: [2, "i32"], js_crdt_rga_len: [2, "i32"],
+  js_crdt_pncounter_new: [1, "i32"], js_crdt_pncounter_increment: [1, "i32"], js_crdt_pncounter_decrement: [1, "i32"],
+  js_crdt_pncounter_value: [2, "i32"], js_crdt_pncounter_get_executor_count: [4, "i32", ["i64", "i64", "i32", "i64"]],
 };
 
 const VALTYPES = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref" };

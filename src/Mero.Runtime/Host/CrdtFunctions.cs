@@ -143,6 +143,55 @@ internal static class CrdtFunctions
         });
         Fn(registry, "js_crdt_text_get", [L, L], 1, (x, a) => x.Ok(a[1], System.Text.Encoding.UTF8.GetBytes(x.T.TextGet(x.Id(a[0], CrdtKind.Text)))));
         Fn(registry, "js_crdt_text_len", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.TextLength(x.Id(a[0], CrdtKind.Text)))));
+
+        DefineUpstreamTextAndPnCounter(registry);
+    }
+
+    // Upstream's names for RGA text (js_crdt_rga_*, delete removes one character) and the PN
+    // counter (js_crdt_pncounter_*, value as i64 LE), over the same collections as ours.
+    private static void DefineUpstreamTextAndPnCounter(HostFunctionRegistry registry)
+    {
+        New(registry, "js_crdt_rga_new", CrdtKind.Text);
+        Fn(registry, "js_crdt_rga_insert", [L, L, L], -1, (x, a) =>
+        {
+            var text = x.Logic.Memory.ReadUtf8(x.Logic.Memory.ReadBuffer((ulong)a[2].AsInt64()));
+            x.Charge(text.Length);
+            x.T.TextInsert(x.Id(a[0], CrdtKind.Text), Index(a[1]), text);
+            return 0;
+        });
+        Fn(registry, "js_crdt_rga_delete", [L, L], -1, (x, a) =>
+        {
+            x.Charge(0);
+            x.T.TextDelete(x.Id(a[0], CrdtKind.Text), Index(a[1]), 1);
+            return 0;
+        });
+        Fn(registry, "js_crdt_rga_get_text", [L, L], 1, (x, a) => x.Ok(a[1], System.Text.Encoding.UTF8.GetBytes(x.T.TextGet(x.Id(a[0], CrdtKind.Text)))));
+        Fn(registry, "js_crdt_rga_len", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.TextLength(x.Id(a[0], CrdtKind.Text)))));
+
+        New(registry, "js_crdt_pncounter_new", CrdtKind.Counter);
+        Fn(registry, "js_crdt_pncounter_increment", [L], -1, (x, a) =>
+        {
+            x.Charge(8);
+            x.T.CounterIncrement(x.Id(a[0], CrdtKind.Counter));
+            return 0;
+        });
+        Fn(registry, "js_crdt_pncounter_decrement", [L], -1, (x, a) =>
+        {
+            x.Charge(8);
+            x.T.CounterDecrement(x.Id(a[0], CrdtKind.Counter));
+            return 0;
+        });
+        Fn(registry, "js_crdt_pncounter_value", [L, L], 1, (x, a) =>
+        {
+            var value = new byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(value, x.T.CounterValue(x.Id(a[0], CrdtKind.Counter)));
+            return x.Ok(a[1], value);
+        });
+        Fn(registry, "js_crdt_pncounter_get_executor_count", [L, L, I, L], 3, (x, a) =>
+        {
+            PublicKey? executor = a[2].AsInt32() != 0 ? x.Key(a[1]) : null;
+            return x.Ok(a[3], U64(x.T.CounterExecutorCount(x.Id(a[0], CrdtKind.Counter), executor)));
+        });
     }
 
     private static void New(HostFunctionRegistry registry, string name, CrdtKind kind) =>
