@@ -34,7 +34,7 @@ public interface IReplicationTransport
     ValueTask PublishAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken ct);
 
     /// <summary>Peers currently known to be subscribed to <paramref name="topic"/>.</summary>
-    IReadOnlyList<string> TopicPeers(string topic);
+    Task<IReadOnlyList<string>> TopicPeersAsync(string topic, CancellationToken ct);
 
     void SetRequestHandler(string protocol, RequestHandler handler);
 

@@ -21,7 +21,7 @@ public class SimulatedNetworkTests
         await b.SubscribeAsync("context/x", Ct);
         await a.SubscribeAsync("context/x", Ct);
 
-        Assert.Equal(["b"], a.TopicPeers("context/x"));
+        Assert.Equal(["b"], await a.TopicPeersAsync("context/x", Ct));
         await a.PublishAsync("context/x", "hello"u8.ToArray(), Ct);
         Assert.False(b.Messages.TryRead(out _));
         time.Advance(TimeSpan.FromMilliseconds(9));

@@ -40,7 +40,7 @@ public sealed class SimulatedTransport : IReplicationTransport
         return ValueTask.CompletedTask;
     }
 
-    public IReadOnlyList<string> TopicPeers(string topic) => _network.Subscribers(topic, LocalPeer);
+    public Task<IReadOnlyList<string>> TopicPeersAsync(string topic, CancellationToken ct) => Task.FromResult(_network.Subscribers(topic, LocalPeer));
 
     public void SetRequestHandler(string protocol, RequestHandler handler) => _handlers[protocol] = handler;
 
