@@ -32,8 +32,6 @@ internal static class CrdtFunctions
         New(registry, "js_crdt_vector_new", CrdtKind.Vector);
         New(registry, "js_crdt_set_new", CrdtKind.Set);
         New(registry, "js_crdt_lww_new", CrdtKind.Register);
-        New(registry, "js_crdt_counter_new", CrdtKind.Counter);
-        New(registry, "js_crdt_text_new", CrdtKind.Text);
 
         Fn(registry, "js_crdt_child", [L, L, L, L], 3, (x, a) =>
         {
@@ -115,65 +113,36 @@ internal static class CrdtFunctions
         Fn(registry, "js_crdt_lww_timestamp", [L, L], 1, (x, a) =>
             x.T.RegisterTimestamp(x.Id(a[0], CrdtKind.Register)) is { } stamp ? x.Ok(a[1], U64(stamp.Time)) + 1 : 0);
 
-        Fn(registry, "js_crdt_counter_increment", [L], -1, (x, a) =>
-        {
-            x.Charge(8);
-            x.T.CounterIncrement(x.Id(a[0], CrdtKind.Counter));
-            return 0;
-        });
-        Fn(registry, "js_crdt_counter_value", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.CounterValue(x.Id(a[0], CrdtKind.Counter)))));
-        Fn(registry, "js_crdt_counter_get_executor_count", [L, L, I, L], 3, (x, a) =>
-        {
-            PublicKey? executor = a[2].AsInt32() != 0 ? x.Key(a[1]) : null;
-            return x.Ok(a[3], U64(x.T.CounterExecutorCount(x.Id(a[0], CrdtKind.Counter), executor)));
-        });
-
-        Fn(registry, "js_crdt_text_insert", [L, L, L], -1, (x, a) =>
-        {
-            var text = x.Logic.Memory.ReadUtf8(x.Logic.Memory.ReadBuffer((ulong)a[2].AsInt64()));
-            x.Charge(text.Length);
-            x.T.TextInsert(x.Id(a[0], CrdtKind.Text), Index(a[1]), text);
-            return 0;
-        });
-        Fn(registry, "js_crdt_text_delete", [L, L, L], -1, (x, a) =>
-        {
-            x.Charge(0);
-            x.T.TextDelete(x.Id(a[0], CrdtKind.Text), Index(a[1]), Index(a[2]));
-            return 0;
-        });
-        Fn(registry, "js_crdt_text_get", [L, L], 1, (x, a) => x.Ok(a[1], System.Text.Encoding.UTF8.GetBytes(x.T.TextGet(x.Id(a[0], CrdtKind.Text)))));
-        Fn(registry, "js_crdt_text_len", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.TextLength(x.Id(a[0], CrdtKind.Text)))));
-
-        DefineUpstreamTextAndPnCounter(registry);
+        DefineCounters(registry);
+        DefineText(registry);
     }
 
-    // Upstream's names for RGA text (js_crdt_rga_*, delete removes one character) and the PN
-    // counter (js_crdt_pncounter_*, value as i64 LE), over the same collections as ours.
-    private static void DefineUpstreamTextAndPnCounter(HostFunctionRegistry registry)
+    // Our counter names and upstream's js_crdt_pncounter_* run the same bodies; only the PN names
+    // decrement, and pncounter_value is signed (i64 LE) where counter_value is u64.
+    private static void DefineCounters(HostFunctionRegistry registry)
     {
-        New(registry, "js_crdt_rga_new", CrdtKind.Text);
-        Fn(registry, "js_crdt_rga_insert", [L, L, L], -1, (x, a) =>
+        foreach (var prefix in (string[])["js_crdt_counter_", "js_crdt_pncounter_"])
         {
-            var text = x.Logic.Memory.ReadUtf8(x.Logic.Memory.ReadBuffer((ulong)a[2].AsInt64()));
-            x.Charge(text.Length);
-            x.T.TextInsert(x.Id(a[0], CrdtKind.Text), Index(a[1]), text);
-            return 0;
-        });
-        Fn(registry, "js_crdt_rga_delete", [L, L], -1, (x, a) =>
-        {
-            x.Charge(0);
-            x.T.TextDelete(x.Id(a[0], CrdtKind.Text), Index(a[1]), 1);
-            return 0;
-        });
-        Fn(registry, "js_crdt_rga_get_text", [L, L], 1, (x, a) => x.Ok(a[1], System.Text.Encoding.UTF8.GetBytes(x.T.TextGet(x.Id(a[0], CrdtKind.Text)))));
-        Fn(registry, "js_crdt_rga_len", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.TextLength(x.Id(a[0], CrdtKind.Text)))));
+            New(registry, prefix + "new", CrdtKind.Counter);
+            Fn(registry, prefix + "increment", [L], -1, (x, a) =>
+            {
+                x.Charge(8);
+                x.T.CounterIncrement(x.Id(a[0], CrdtKind.Counter));
+                return 0;
+            });
+            Fn(registry, prefix + "get_executor_count", [L, L, I, L], 3, (x, a) =>
+            {
+                PublicKey? executor = a[2].AsInt32() != 0 ? x.Key(a[1]) : null;
+                return x.Ok(a[3], U64(x.T.CounterExecutorCount(x.Id(a[0], CrdtKind.Counter), executor)));
+            });
+        }
 
-        New(registry, "js_crdt_pncounter_new", CrdtKind.Counter);
-        Fn(registry, "js_crdt_pncounter_increment", [L], -1, (x, a) =>
+        Fn(registry, "js_crdt_counter_value", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.CounterValue(x.Id(a[0], CrdtKind.Counter)))));
+        Fn(registry, "js_crdt_pncounter_value", [L, L], 1, (x, a) =>
         {
-            x.Charge(8);
-            x.T.CounterIncrement(x.Id(a[0], CrdtKind.Counter));
-            return 0;
+            var value = new byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(value, x.T.CounterValue(x.Id(a[0], CrdtKind.Counter)));
+            return x.Ok(a[1], value);
         });
         Fn(registry, "js_crdt_pncounter_decrement", [L], -1, (x, a) =>
         {
@@ -181,17 +150,35 @@ internal static class CrdtFunctions
             x.T.CounterDecrement(x.Id(a[0], CrdtKind.Counter));
             return 0;
         });
-        Fn(registry, "js_crdt_pncounter_value", [L, L], 1, (x, a) =>
+    }
+
+    // Our js_crdt_text_* and upstream's js_crdt_rga_* run the same bodies; text_delete takes a
+    // count, rga_delete removes one character.
+    private static void DefineText(HostFunctionRegistry registry)
+    {
+        foreach (var (prefix, get) in (ReadOnlySpan<(string, string)>)[("js_crdt_text_", "get"), ("js_crdt_rga_", "get_text")])
         {
-            var value = new byte[8];
-            BinaryPrimitives.WriteInt64LittleEndian(value, x.T.CounterValue(x.Id(a[0], CrdtKind.Counter)));
-            return x.Ok(a[1], value);
-        });
-        Fn(registry, "js_crdt_pncounter_get_executor_count", [L, L, I, L], 3, (x, a) =>
-        {
-            PublicKey? executor = a[2].AsInt32() != 0 ? x.Key(a[1]) : null;
-            return x.Ok(a[3], U64(x.T.CounterExecutorCount(x.Id(a[0], CrdtKind.Counter), executor)));
-        });
+            New(registry, prefix + "new", CrdtKind.Text);
+            Fn(registry, prefix + "insert", [L, L, L], -1, (x, a) =>
+            {
+                var text = x.Logic.Memory.ReadUtf8(x.Logic.Memory.ReadBuffer((ulong)a[2].AsInt64()));
+                x.Charge(text.Length);
+                x.T.TextInsert(x.Id(a[0], CrdtKind.Text), Index(a[1]), text);
+                return 0;
+            });
+            Fn(registry, prefix + get, [L, L], 1, (x, a) => x.Ok(a[1], System.Text.Encoding.UTF8.GetBytes(x.T.TextGet(x.Id(a[0], CrdtKind.Text)))));
+            Fn(registry, prefix + "len", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.TextLength(x.Id(a[0], CrdtKind.Text)))));
+        }
+
+        Fn(registry, "js_crdt_text_delete", [L, L, L], -1, (x, a) => Delete(x, a[0], Index(a[1]), Index(a[2])));
+        Fn(registry, "js_crdt_rga_delete", [L, L], -1, (x, a) => Delete(x, a[0], Index(a[1]), 1));
+    }
+
+    private static int Delete(Call x, ValueBox idPointer, int index, int count)
+    {
+        x.Charge(0);
+        x.T.TextDelete(x.Id(idPointer, CrdtKind.Text), index, count);
+        return 0;
     }
 
     private static void New(HostFunctionRegistry registry, string name, CrdtKind kind) =>
