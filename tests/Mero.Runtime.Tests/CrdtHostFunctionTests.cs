@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using Mero.Primitives.Clock;
 using Mero.Runtime.Host;
@@ -21,6 +22,15 @@ public sealed class CrdtHostFunctionTests : IDisposable
           (import "env" "js_crdt_map_get" (func $map_get (param i64 i64 i64) (result i32)))
           (import "env" "js_crdt_text_insert" (func $text_insert (param i64 i64 i64) (result i32)))
           (import "env" "js_crdt_text_get" (func $text_get (param i64 i64) (result i32)))
+          (import "env" "js_crdt_rga_new" (func $rga_new (param i64) (result i32)))
+          (import "env" "js_crdt_rga_insert" (func $rga_insert (param i64 i64 i64) (result i32)))
+          (import "env" "js_crdt_rga_delete" (func $rga_delete (param i64 i64) (result i32)))
+          (import "env" "js_crdt_rga_get_text" (func $rga_get_text (param i64 i64) (result i32)))
+          (import "env" "js_crdt_rga_len" (func $rga_len (param i64 i64) (result i32)))
+          (import "env" "js_crdt_pncounter_new" (func $pn_new (param i64) (result i32)))
+          (import "env" "js_crdt_pncounter_increment" (func $pn_inc (param i64) (result i32)))
+          (import "env" "js_crdt_pncounter_decrement" (func $pn_dec (param i64) (result i32)))
+          (import "env" "js_crdt_pncounter_value" (func $pn_value (param i64 i64) (result i32)))
           (memory (export "memory") 1)
           (data (i32.const 256) "m")
           (data (i32.const 272) "key")
@@ -80,7 +90,38 @@ public sealed class CrdtHostFunctionTests : IDisposable
           (func (export "bad_pointer")
             (call $buf (i32.const 32) (i32.const 65530) (i32.const 32))
             (call $kv)
-            (drop (call $map_insert (i64.const 32) (i64.const 48) (i64.const 64) (i64.const 6)))))
+            (drop (call $map_insert (i64.const 32) (i64.const 48) (i64.const 64) (i64.const 6))))
+          ;; A new collection's id goes to 1024 and its descriptor to 32.
+          (func $new_id
+            (drop (call $reg (i64.const 5) (i32.const 1024)))
+            (call $buf (i32.const 32) (i32.const 1024) (i32.const 32)))
+          (func (export "rga")
+            (drop (call $rga_new (i64.const 5)))
+            (call $new_id)
+            (call $buf (i32.const 48) (i32.const 272) (i32.const 3))
+            (call $buf (i32.const 64) (i32.const 288) (i32.const 5))
+            (drop (call $rga_insert (i64.const 32) (i64.const 0) (i64.const 64)))
+            (drop (call $rga_insert (i64.const 32) (i64.const 5) (i64.const 48)))
+            (drop (call $rga_delete (i64.const 32) (i64.const 0)))
+            (drop (call $rga_len (i64.const 32) (i64.const 8)))
+            (drop (call $reg (i64.const 8) (i32.const 4096)))
+            (drop (call $rga_get_text (i64.const 32) (i64.const 7)))
+            (call $ok (i32.const 4096) (i32.add (i32.const 8) (call $reg (i64.const 7) (i32.const 4104)))))
+          (func (export "rga_delete_past_end")
+            (drop (call $rga_new (i64.const 5)))
+            (call $new_id)
+            (if (i32.eq (call $rga_delete (i64.const 32) (i64.const 0)) (i32.const -1))
+              (then (call $ok (i32.const 4096) (call $reg (i64.const 0) (i32.const 4096))))))
+          (func (export "pncounter")
+            (drop (call $pn_new (i64.const 5)))
+            (call $new_id)
+            (drop (call $pn_inc (i64.const 32)))
+            (drop (call $pn_inc (i64.const 32)))
+            (drop (call $pn_dec (i64.const 32)))
+            (drop (call $pn_dec (i64.const 32)))
+            (drop (call $pn_dec (i64.const 32)))
+            (drop (call $pn_value (i64.const 32) (i64.const 7)))
+            (call $ok (i32.const 4096) (call $reg (i64.const 7) (i32.const 4096)))))
         """);
 
     private readonly string _path = Path.Combine(Path.GetTempPath(), "mero-crdt-host-" + Guid.NewGuid().ToString("N"));
@@ -137,6 +178,33 @@ public sealed class CrdtHostFunctionTests : IDisposable
         var outcome = TestEngines.Default.Run(Wasm, "unknown_id", storage: new RecordingStorage());
         Assert.True(outcome.Success, outcome.Error?.Message);
         Assert.Contains("no CRDT state", outcome.Text(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RgaInsertDeleteLenAndGetText()
+    {
+        var outcome = TestEngines.Default.Run(Wasm, "rga", storage: Storage());
+        Assert.True(outcome.Success, outcome.Error?.Message);
+        var bytes = outcome.ReturnValue!;
+        Assert.Equal(7UL, BinaryPrimitives.ReadUInt64LittleEndian(bytes));
+        Assert.Equal("aluekey", System.Text.Encoding.UTF8.GetString(bytes.AsSpan(8)));
+    }
+
+    [Fact]
+    public void RgaDeletePastTheEndIsMinusOneWithAMessage()
+    {
+        var storage = Storage();
+        var outcome = TestEngines.Default.Run(Wasm, "rga_delete_past_end", storage: storage);
+        Assert.True(outcome.Success, outcome.Error?.Message);
+        Assert.Equal("cannot delete 1 chars at 0 in text of length 0", outcome.Text());
+    }
+
+    [Fact]
+    public void PnCounterGoesNegative()
+    {
+        var outcome = TestEngines.Default.Run(Wasm, "pncounter", storage: Storage());
+        Assert.True(outcome.Success, outcome.Error?.Message);
+        Assert.Equal(-1L, BinaryPrimitives.ReadInt64LittleEndian(outcome.ReturnValue));
     }
 
     private CrdtTestStorage Storage()
