@@ -12,34 +12,18 @@ public abstract record BroadcastMessage
 {
     private protected abstract byte Tag { get; }
 
-    public byte[] Encode()
-    {
-        var writer = new BorshWriter(256);
-        writer.WriteU8(Tag);
-        WriteBody(writer);
-        return writer.ToArray();
-    }
+    public byte[] Encode() => TaggedBorsh.Encode(Tag, WriteBody, 256);
 
     /// <summary>Decodes one message; throws <see cref="BorshException"/> with the reason on anything malformed.</summary>
-    public static BroadcastMessage Decode(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length > WireLimits.MaxBroadcastBytes)
-        {
-            throw new BorshException($"broadcast of {bytes.Length} bytes exceeds the limit of {WireLimits.MaxBroadcastBytes}");
-        }
-
-        var reader = new BorshReader(bytes);
-        BroadcastMessage message = reader.ReadU8() switch
+    public static BroadcastMessage Decode(ReadOnlySpan<byte> bytes) =>
+        TaggedBorsh.Decode(bytes, WireLimits.MaxBroadcastBytes, "broadcast", static BroadcastMessage (byte tag, ref BorshReader reader) => tag switch
         {
             StateDelta.VariantTag => StateDelta.ReadBody(ref reader),
             HashHeartbeat.VariantTag => HashHeartbeat.ReadBody(ref reader),
             NamespaceGovernanceDelta.VariantTag => NamespaceGovernanceDelta.ReadBody(ref reader),
             NamespaceStateHeartbeat.VariantTag => NamespaceStateHeartbeat.ReadBody(ref reader),
-            var tag => throw new BorshException($"unknown broadcast variant {tag}"),
-        };
-        reader.EnsureEnd();
-        return message;
-    }
+            _ => throw new BorshException($"unknown broadcast variant {tag}"),
+        });
 
     private protected abstract void WriteBody(BorshWriter writer);
 

@@ -11,33 +11,17 @@ public abstract record SyncRequest
 {
     private protected abstract byte Tag { get; }
 
-    public byte[] Encode()
-    {
-        var writer = new BorshWriter(128);
-        writer.WriteU8(Tag);
-        WriteBody(writer);
-        return writer.ToArray();
-    }
+    public byte[] Encode() => TaggedBorsh.Encode(Tag, WriteBody, 128);
 
-    public static SyncRequest Decode(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length > SyncProtocol.MaxRequestBytes)
-        {
-            throw new BorshException($"sync request of {bytes.Length} bytes exceeds the limit of {SyncProtocol.MaxRequestBytes}");
-        }
-
-        var reader = new BorshReader(bytes);
-        SyncRequest request = reader.ReadU8() switch
+    public static SyncRequest Decode(ReadOnlySpan<byte> bytes) =>
+        TaggedBorsh.Decode(bytes, SyncProtocol.MaxRequestBytes, "sync request", static SyncRequest (byte tag, ref BorshReader reader) => tag switch
         {
             DagHeadsRequest.VariantTag => new DagHeadsRequest(reader.ReadId<IdKinds.Context>(), reader.ReadId<IdKinds.PublicKey>()),
             DeltasRequest.VariantTag => DeltasRequest.ReadBody(ref reader),
             SnapshotRequest.VariantTag => SnapshotRequest.ReadBody(ref reader),
             GroupKeyRequest.VariantTag => new GroupKeyRequest(reader.ReadId<IdKinds.Group>(), reader.ReadId<IdKinds.PublicKey>()),
-            var tag => throw new BorshException($"unknown sync request variant {tag}"),
-        };
-        reader.EnsureEnd();
-        return request;
-    }
+            _ => throw new BorshException($"unknown sync request variant {tag}"),
+        });
 
     private protected abstract void WriteBody(BorshWriter writer);
 }

@@ -7,23 +7,10 @@ public abstract record SyncResponse
 {
     private protected abstract byte Tag { get; }
 
-    public byte[] Encode()
-    {
-        var writer = new BorshWriter(256);
-        writer.WriteU8(Tag);
-        WriteBody(writer);
-        return writer.ToArray();
-    }
+    public byte[] Encode() => TaggedBorsh.Encode(Tag, WriteBody, 256);
 
-    public static SyncResponse Decode(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length > SyncProtocol.MaxResponseBytes)
-        {
-            throw new BorshException($"sync response of {bytes.Length} bytes exceeds the limit of {SyncProtocol.MaxResponseBytes}");
-        }
-
-        var reader = new BorshReader(bytes);
-        SyncResponse response = reader.ReadU8() switch
+    public static SyncResponse Decode(ReadOnlySpan<byte> bytes) =>
+        TaggedBorsh.Decode(bytes, SyncProtocol.MaxResponseBytes, "sync response", static SyncResponse (byte tag, ref BorshReader reader) => tag switch
         {
             DagHeadsResponse.VariantTag => DagHeadsResponse.ReadBody(ref reader),
             DeltasResponse.VariantTag => DeltasResponse.ReadBody(ref reader),
@@ -31,11 +18,8 @@ public abstract record SyncResponse
             GroupKeyResponse.VariantTag => new GroupKeyResponse(reader.ReadBytes(SyncProtocol.MaxKeyEnvelopeBytes)),
             NotMaterialized.VariantTag => new NotMaterialized(),
             SyncRefused.VariantTag => new SyncRefused(reader.ReadString(SyncProtocol.MaxReasonBytes)),
-            var tag => throw new BorshException($"unknown sync response variant {tag}"),
-        };
-        reader.EnsureEnd();
-        return response;
-    }
+            _ => throw new BorshException($"unknown sync response variant {tag}"),
+        });
 
     private protected virtual void WriteBody(BorshWriter writer)
     {
