@@ -41,6 +41,8 @@ public sealed class Libp2pReplicationTransport : IReplicationTransport, IAsyncDi
         var stop = new CancellationTokenSource();
         if (!_subscriptions.TryAdd(topic, (stop, PumpAsync(topic, reader, stop.Token))))
         {
+            // A concurrent subscribe won; its pump already delivers this topic.
+            await stop.CancelAsync().ConfigureAwait(false);
             stop.Dispose();
         }
     }
