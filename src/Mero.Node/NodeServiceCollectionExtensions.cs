@@ -3,6 +3,7 @@ using Mero.Node.Configuration;
 using Mero.Node.Contexts;
 using Mero.Node.Events;
 using Mero.Node.Network;
+using Mero.Node.Replication;
 using Mero.Runtime;
 using Mero.Store;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,11 +32,17 @@ public static class NodeServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<EventBus>());
         services.AddSingleton<ContextManager>();
         services.AddHostedService(sp => sp.GetRequiredService<ContextManager>());
+        var network = new ReplicationNetwork();
+        services.AddSingleton(network);
         if (options.Swarm is { } swarm)
         {
             services.AddSingleton(swarm);
             services.AddSingleton<SwarmService>();
             services.AddHostedService(sp => sp.GetRequiredService<SwarmService>());
+        }
+        else
+        {
+            network.Attach(null);
         }
 
         return services;

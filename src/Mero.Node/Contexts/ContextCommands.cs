@@ -26,7 +26,13 @@ internal abstract record ContextCommand<T> : ContextCommand
 }
 
 internal sealed record CreateContextCommand(ApplicationId ApplicationId, byte[] InitArgs, Hash? Seed, string? Name, CancellationToken Token)
-    : ContextCommand<CreatedContext>;
+    : ContextCommand<CreatedContext>
+{
+    /// <summary>The member identity to create the context as; null makes a fresh key.</summary>
+    public byte[]? MemberSeed { get; init; }
+}
+
+internal sealed record JoinContextCommand(ContextId ContextId, ApplicationId ApplicationId, byte[] MemberSeed, CancellationToken Token) : ContextCommand<bool>;
 
 internal sealed record ExecuteCommand(ContextId ContextId, string Method, byte[] Input, PublicKey? Executor, CancellationToken Token)
     : ContextCommand<ExecutionReport>

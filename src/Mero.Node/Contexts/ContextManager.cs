@@ -57,6 +57,17 @@ public sealed partial class ContextManager : BackgroundService
     public Task<CreatedContext> CreateAsync(ApplicationId applicationId, byte[]? initArgs, Hash? seed, string? name, CancellationToken ct) =>
         SendAsync(new CreateContextCommand(applicationId, initArgs ?? [], seed, name, ct), ct);
 
+    /// <summary>Creates a context whose member identity is the given Ed25519 seed (a namespace identity) instead of a fresh key.</summary>
+    public Task<CreatedContext> CreateAsync(ApplicationId applicationId, byte[]? initArgs, Hash? seed, string? name, byte[] memberSeed, CancellationToken ct) =>
+        SendAsync(new CreateContextCommand(applicationId, initArgs ?? [], seed, name, ct) { MemberSeed = memberSeed }, ct);
+
+    /// <summary>
+    /// Records a context created elsewhere that this node joined: app, member identity, and an
+    /// empty state until replication fills it. Joining twice is a no-op that returns false.
+    /// </summary>
+    public Task<bool> JoinAsync(ContextId contextId, ApplicationId applicationId, byte[] memberSeed, CancellationToken ct) =>
+        SendAsync(new JoinContextCommand(contextId, applicationId, memberSeed, ct), ct);
+
     public Task<ExecutionReport> ExecuteMethodAsync(ContextId contextId, string method, byte[] input, PublicKey? executor, CancellationToken ct) =>
         SendAsync(new ExecuteCommand(contextId, method, input, executor, ct), ct);
 
@@ -115,6 +126,9 @@ public sealed partial class ContextManager : BackgroundService
                 case ExecuteCommand execute:
                     execute.Completion.TrySetResult(Execute(execute));
                     break;
+                case JoinContextCommand join:
+                    join.Completion.TrySetResult(Join(join));
+                    break;
                 case DeleteContextCommand delete:
                     delete.Completion.TrySetResult(Delete(delete.ContextId));
                     break;
@@ -142,7 +156,7 @@ public sealed partial class ContextManager : BackgroundService
             throw new NodeException(NodeErrorKind.InvalidInput, $"context {contextId} already exists (same seed?)");
         }
 
-        using var member = Ed25519KeyPair.Generate();
+        using var member = command.MemberSeed is { } memberSeed ? Ed25519KeyPair.FromSeed(memberSeed) : Ed25519KeyPair.Generate();
         var transaction = new CrdtTransaction(_store, contextId, member.PublicKey, _clock);
         var privateState = new PrivateStateStorage(_store, contextId);
         if (module.ExportedFunctions.Contains(InitMethod))
@@ -164,6 +178,24 @@ public sealed partial class ContextManager : BackgroundService
         _store.Commit(batch);
         LogCreated(_logger, contextId.ToString(), command.ApplicationId.ToString());
         return new CreatedContext(contextId, member.PublicKey, rootHash);
+    }
+
+    private bool Join(JoinContextCommand command)
+    {
+        if (Get(command.ContextId) is not null)
+        {
+            return false;
+        }
+
+        using var member = Ed25519KeyPair.FromSeed(command.MemberSeed);
+        var emptyRoot = new CrdtTransaction(_store, command.ContextId, member.PublicKey, _clock).RootHash();
+        var record = new ContextRecord(command.ContextId, command.ApplicationId, emptyRoot, _time.GetUtcNow().ToUnixTimeMilliseconds(), null);
+        using var batch = _store.CreateBatch();
+        batch.Put(Column.Context, command.ContextId.AsSpan(), record.Encode());
+        ContextIdentities.Put(batch, command.ContextId, new ContextIdentity(member.PublicKey, member.ExportSeed()));
+        _store.Commit(batch);
+        LogJoined(_logger, command.ContextId.ToString(), command.ApplicationId.ToString());
+        return true;
     }
 
     private ExecutionReport Execute(ExecuteCommand command)
@@ -262,6 +294,9 @@ public sealed partial class ContextManager : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created context {ContextId} running {ApplicationId}")]
     private static partial void LogCreated(ILogger logger, string contextId, string applicationId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Joined context {ContextId} running {ApplicationId}")]
+    private static partial void LogJoined(ILogger logger, string contextId, string applicationId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted context {ContextId}")]
     private static partial void LogDeleted(ILogger logger, string contextId);

@@ -3,6 +3,7 @@ using Mero.Crypto;
 using Mero.Network.Host;
 using Mero.Network.Multiformats;
 using Mero.Network.Node;
+using Mero.Node.Replication;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,9 +15,11 @@ namespace Mero.Node.Network;
 /// first connection. Listens on the swarm addresses, then dials the configured boot nodes (and
 /// bootstraps the DHT from them) without blocking startup.
 /// </summary>
-public sealed partial class SwarmService(SwarmOptions options, ILoggerFactory loggerFactory, ILogger<SwarmService> logger) : IHostedService, IAsyncDisposable
+public sealed partial class SwarmService(SwarmOptions options, ReplicationNetwork network, ILoggerFactory loggerFactory, ILogger<SwarmService> logger) : IHostedService, IAsyncDisposable
 {
     private Libp2pNode? _node;
+    private Libp2pReplicationTransport? _transport;
+    private TopicRouter? _router;
     private Ed25519KeyPair? _identity;
     private CancellationTokenSource? _stopping;
 
@@ -35,6 +38,7 @@ public sealed partial class SwarmService(SwarmOptions options, ILoggerFactory lo
         if (listen.Count == 0)
         {
             LogSwarmDisabled(logger);
+            network.Attach(null);
             return;
         }
 
@@ -53,6 +57,9 @@ public sealed partial class SwarmService(SwarmOptions options, ILoggerFactory lo
             LogListening(logger, address.WithPeerId(host.PeerId).ToString());
         }
 
+        _transport = new Libp2pReplicationTransport(_node);
+        _router = new TopicRouter(_transport, loggerFactory.CreateLogger<TopicRouter>());
+        network.Attach(_router);
         _stopping = new CancellationTokenSource();
         foreach (var boot in options.BootstrapNodes)
         {
@@ -69,6 +76,16 @@ public sealed partial class SwarmService(SwarmOptions options, ILoggerFactory lo
             await stopping.CancelAsync().ConfigureAwait(false);
             stopping.Dispose();
             _stopping = null;
+        }
+
+        if (Interlocked.Exchange(ref _router, null) is { } router)
+        {
+            await router.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Interlocked.Exchange(ref _transport, null) is { } transport)
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
         }
 
         if (Interlocked.Exchange(ref _node, null) is { } node)
