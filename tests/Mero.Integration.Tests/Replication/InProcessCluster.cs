@@ -93,12 +93,16 @@ public sealed class InProcessCluster : IAsyncDisposable
     }
 
     /// <summary>Installs kv-store everywhere, creates a context on node 0 and joins it from the others.</summary>
-    public async Task<(ApplicationId App, ContextId Context)> CreateKvContextAsync(IEnumerable<int>? joiners = null)
+    public Task<(ApplicationId App, ContextId Context)> CreateKvContextAsync(IEnumerable<int>? joiners = null) =>
+        CreateContextAsync("kv-store", joiners);
+
+    /// <summary>Installs the app everywhere, creates a context on node 0 and joins it from the others.</summary>
+    public async Task<(ApplicationId App, ContextId Context)> CreateContextAsync(string appName, IEnumerable<int>? joiners = null)
     {
         ApplicationId app = default;
         foreach (var node in Running)
         {
-            app = await node.Applications.InstallFromPathAsync(RepoPaths.App("kv-store"), null, null, null, CancellationToken.None);
+            app = await node.Applications.InstallFromPathAsync(RepoPaths.App(appName), null, null, null, CancellationToken.None);
         }
 
         var creator = this[0];

@@ -154,6 +154,31 @@ public class ReplicationClusterTests
         }
     }
 
+    [Fact]
+    public async Task Receivers_run_event_handlers_and_the_author_does_not()
+    {
+        await using var cluster = new InProcessCluster(3);
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateContextAsync("chat");
+        await cluster[0].CallAsync(context, "create_channel", """{"name":"general"}""");
+
+        // Joiners first catch up (by snapshot, which replays no events); the send then arrives as an op.
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+        await cluster[0].CallAsync(context, "send", """{"channel":"general","text":"hi all"}""");
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline && (await cluster[2].CallAsync(context, "handled_count", "{}") != "1" || await cluster[1].CallAsync(context, "handled_count", "{}") != "1"))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal("1", await cluster[1].CallAsync(context, "handled_count", "{}"));
+        Assert.Equal("1", await cluster[2].CallAsync(context, "handled_count", "{}"));
+        Assert.Equal("0", await cluster[0].CallAsync(context, "handled_count", "{}"));
+        Assert.Contains("hi all", await cluster[2].CallAsync(context, "messages", """{"channel":"general"}"""), StringComparison.Ordinal);
+    }
+
     /// <summary>A well-formed op writing k = "evil", signed by <paramref name="seed"/> (or with a forged signature).</summary>
     private static StateDelta Craft(ContextId context, IReadOnlyList<Hash> parents, byte[] seed, ContextKey key, bool forge)
     {
