@@ -53,6 +53,28 @@ public class ReplicationClusterTests
     }
 
     [Fact]
+    public async Task Nodes_over_real_libp2p_converge_after_concurrent_writes()
+    {
+        await using var cluster = new InProcessCluster(3, transport: ClusterTransport.Libp2p);
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        await Task.WhenAll(cluster.Running.Select(node => Task.Run(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await node.CallAsync(context, "set", $$"""{"key":"n{{node.Index}}-{{i}}","value":"v{{i}}"}""");
+            }
+        })));
+
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+        foreach (var node in cluster.Running)
+        {
+            Assert.Equal("\"v19\"", await node.CallAsync(context, "get", """{"key":"n2-19"}"""));
+            Assert.Equal("\"v19\"", await node.CallAsync(context, "get", """{"key":"n0-19"}"""));
+        }
+    }
+
+    [Fact]
     public async Task A_node_that_joins_after_many_writes_gets_a_snapshot_then_follows_new_ops()
     {
         await using var cluster = new InProcessCluster(2);
