@@ -132,6 +132,11 @@ export class MockHost {
       if (bytes.length > lim.maxStorageKey) throw new HostError("KeyLengthOverflow");
       return Buffer.from(bytes).toString("hex");
     };
+    // Index entries with lo <= key < hi, ascending (hex keys sort like the bytes).
+    const range = (lop, hip) => {
+      const lo = key(slice(lop)), hi = key(slice(hip));
+      return host.index ? [...host.index].filter(([k]) => k >= lo && k < hi).sort(([a], [b]) => (a < b ? -1 : 1)) : [];
+    };
     const wrap = (name, f) => (...args) => { host.#count(name); return f(...args); };
     return Object.fromEntries(Object.entries({
       input(r) { setRegister(r, inputBytes); },
@@ -229,16 +234,12 @@ export class MockHost {
         return 1;
       },
       storage_index_scan(lop, hip, offset, limit, r) {
-        const lo = key(slice(lop)), hi = key(slice(hip));
         const cap = limit === 0n ? Infinity : Number(BigInt.asUintN(64, limit) - 1n);
-        const all = host.index ? [...host.index].filter(([k]) => k >= lo && k < hi).sort(([a], [b]) => (a < b ? -1 : 1)) : [];
-        setRegister(r, encodePairs(all.slice(Number(offset)).slice(0, cap)));
+        setRegister(r, encodePairs(range(lop, hip).slice(Number(offset)).slice(0, cap)));
         return 1;
       },
       storage_index_last(lop, hip, r) {
-        const lo = key(slice(lop)), hi = key(slice(hip));
-        const all = host.index ? [...host.index].filter(([k]) => k >= lo && k < hi).sort(([a], [b]) => (a < b ? -1 : 1)) : [];
-        setRegister(r, encodePairs(all.slice(-1)));
+        setRegister(r, encodePairs(range(lop, hip).slice(-1)));
         return 1;
       },
       storage_index_meta_set(kp, vp) {

@@ -2,7 +2,7 @@
 // checks the SDK against the JS host in host.mjs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +22,11 @@ function build() {
     const r = spawnSync(process.execPath, [join(SDK, "node_modules/assemblyscript/bin/asc.js"),
       "sdk/assemblyscript/test/fixtures/selftest.ts", "-o", out, ...ascOptions], { cwd: ROOT, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`asc failed:\n${r.stdout}\n${r.stderr}`);
-    return readFileSync(out);
+    const wasm = readFileSync(out);
+    // Kept for tests/Mero.Runtime.Tests/SdkSelfTestTests.cs, which runs it on the real host.
+    mkdirSync(join(SDK, "build"), { recursive: true });
+    writeFileSync(join(SDK, "build", "selftest.wasm"), wasm);
+    return wasm;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
