@@ -161,6 +161,20 @@ public sealed class UpstreamHostFunctionTests
     }
 
     [Fact]
+    public void Extreme_offsets_and_limits_are_safe()
+    {
+        var index = new InMemoryOrderedIndex();
+        index.Set("a"u8, "1"u8);
+        index.Set("b"u8, "2"u8);
+        var services = new RuntimeServices { OrderedIndex = index };
+
+        Assert.Empty(Pairs(Run(Range(Scan, "a", "z", offset: ulong.MaxValue, limit: 0), services)));
+        Assert.Equal(new[] { ("a", "1"), ("b", "2") }, Pairs(Run(Range(Scan, "a", "z", offset: 0, limit: ulong.MaxValue), services)));
+        // limit 1 is "zero entries".
+        Assert.Empty(Pairs(Run(Range(Scan, "a", "z", offset: 0, limit: 1), services)));
+    }
+
+    [Fact]
     public void Validity_markers_live_apart_from_index_entries()
     {
         var index = new InMemoryOrderedIndex();
