@@ -61,6 +61,7 @@ internal static class Guest
           (import "env" "storage_index_meta_clear" (func $storage_index_meta_clear (param i64) (result i32)))
           (import "env" "send_proposal" (func $send_proposal (param i64 i64)))
           (import "env" "approve_proposal" (func $approve_proposal (param i64)))
+          (import "env" "js_std_d_print" (func $js_std_d_print (param i64 i64 i64) (result i32)))
           (func $buf (param $at i32) (param $ptr i32) (param $len i32)
             (i64.store (local.get $at) (i64.extend_i32_u (local.get $ptr)))
             (i64.store offset=8 (local.get $at) (i64.extend_i32_u (local.get $len))))

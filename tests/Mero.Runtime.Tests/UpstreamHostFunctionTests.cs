@@ -13,19 +13,22 @@ namespace Mero.Runtime.Tests;
 public sealed class UpstreamHostFunctionTests
 {
     private const ulong Set = 0, Remove = 1, RemovePrefix = 2, Scan = 3, Last = 4, MetaSet = 5, MetaGet = 6, MetaClear = 7;
-    private const ulong Witness = 8, Account = 9, Device = 10, SendProposal = 11, ApproveProposal = 12, Executor = 13;
+    private const ulong Witness = 8, Account = 9, Device = 10, SendProposal = 11, ApproveProposal = 12, Executor = 13, DebugPrint = 14;
     private const ulong WildPointer = 4294967280;
 
     private static readonly byte[] Wasm = Guest.Bytes("""
         (func $a (param $i i32) (result i64) (i64.load (i32.add (i32.const 4104) (i32.mul (local.get $i) (i32.const 8)))))
+        (func (export "print_twice")
+          (drop (call $js_std_d_print (i64.const 0) (i64.const 4096) (i64.const 1)))
+          (drop (call $js_std_d_print (i64.const 0) (i64.const 4096) (i64.const 1))))
         (func (export "raw")
           (local $r i64) (local $len i32)
           (call $input (i64.const 99))
           (drop (call $reg (i64.const 99) (i32.const 4096)))
           (block $done
-            (block $b13 (block $b12 (block $b11 (block $b10 (block $b9 (block $b8 (block $b7
+            (block $b14 (block $b13 (block $b12 (block $b11 (block $b10 (block $b9 (block $b8 (block $b7
             (block $b6 (block $b5 (block $b4 (block $b3 (block $b2 (block $b1 (block $b0
-              (br_table $b0 $b1 $b2 $b3 $b4 $b5 $b6 $b7 $b8 $b9 $b10 $b11 $b12 $b13 $done
+              (br_table $b0 $b1 $b2 $b3 $b4 $b5 $b6 $b7 $b8 $b9 $b10 $b11 $b12 $b13 $b14 $done
                 (i32.wrap_i64 (i64.load (i32.const 4096)))))
               (local.set $r (i64.extend_i32_u (call $storage_index_set (call $a (i32.const 0)) (call $a (i32.const 1))))) (br $done))
               (local.set $r (i64.extend_i32_u (call $storage_index_remove (call $a (i32.const 0))))) (br $done))
@@ -41,7 +44,8 @@ public sealed class UpstreamHostFunctionTests
             (call $device_id (call $a (i32.const 0))) (br $done))
             (call $send_proposal (call $a (i32.const 0)) (call $a (i32.const 1))) (br $done))
             (call $approve_proposal (call $a (i32.const 0))) (br $done))
-            (call $executor_id (call $a (i32.const 0))))
+            (call $executor_id (call $a (i32.const 0))) (br $done))
+            (local.set $r (i64.extend_i32_u (call $js_std_d_print (call $a (i32.const 0)) (call $a (i32.const 1)) (call $a (i32.const 2))))))
           ;; result u64, then register 1 if it is set
           (i64.store (i32.const 8192) (local.get $r))
           (local.set $len (i32.const 0))
@@ -274,6 +278,36 @@ public sealed class UpstreamHostFunctionTests
         outcome.AssertHostError(HostErrorCode.RegisterSizeOverflow);
     }
 
+    // ---- js_std_d_print ----
+
+    [Fact]
+    public void Js_std_d_print_logs_a_raw_message_with_invalid_utf8_replaced()
+    {
+        var call = new RawCall(DebugPrint);
+        var message = new byte[] { (byte)'h', (byte)'i', 0xFF, (byte)'!' };
+        call.Args(0, call.Bytes(message), (ulong)message.Length);
+
+        var outcome = Run(call.Input(), RuntimeServices.None);
+
+        Assert.Equal(0UL, Result(outcome));
+        Assert.Equal("hi\uFFFD!", Assert.Single(outcome.Logs));
+    }
+
+    [Fact]
+    public void Hostile_debug_prints_have_their_own_errors()
+    {
+        var tooLong = Call(new RawCall(DebugPrint, 0, 4096, (16 * 1024) + 1));
+        tooLong.AssertHostError(HostErrorCode.LogLengthOverflow);
+        Assert.Equal("log size overflow (size: 16385, max: 16384)", tooLong.Error!.Message);
+        Call(new RawCall(DebugPrint, 0, WildPointer, 16)).AssertHostError(HostErrorCode.InvalidMemoryAccess);
+        Call(new RawCall(DebugPrint, 0, 65_530, 100)).AssertHostError(HostErrorCode.InvalidMemoryAccess);
+
+        using var engine = new WasmEngine(new VmLimits { MaxLogs = 1 });
+        var twice = engine.Run(engine.Compile(Wasm), "print_twice", [], TestEngines.Context, new RecordingStorage());
+        twice.AssertHostError(HostErrorCode.LogsOverflow);
+        Assert.Single(twice.Logs);
+    }
+
     // ---- governance ----
 
     [Theory]
@@ -402,13 +436,16 @@ public sealed class UpstreamHostFunctionTests
 
         public void Replace(int index, ulong value) => _args[index] = value;
 
-        /// <summary>Places the data and a descriptor of it; returns the descriptor's address.</summary>
-        public ulong Buf(byte[] data)
+        /// <summary>Places raw data; returns its address.</summary>
+        public ulong Bytes(byte[] data)
         {
             var at = Base + Header + (ulong)_payload.Count;
             _payload.AddRange(data);
-            return Buf(at, (ulong)data.Length);
+            return at;
         }
+
+        /// <summary>Places the data and a descriptor of it; returns the descriptor's address.</summary>
+        public ulong Buf(byte[] data) => Buf(Bytes(data), (ulong)data.Length);
 
         /// <summary>Places a descriptor {ptr, len}; returns its address.</summary>
         public ulong Buf(ulong ptr, ulong len)

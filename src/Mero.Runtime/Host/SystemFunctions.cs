@@ -20,6 +20,35 @@ internal static class SystemFunctions
         registry.Action("account_id", AccountId);
         registry.Action("device_id", DeviceId);
         registry.Action("emit_migration_witness", EmitMigrationWitness);
+        registry.FuncU32("js_std_d_print", JsStdDPrint);
+    }
+
+    /// <summary>
+    /// QuickJS's debug print: a raw (pointer, length) message, not a Buffer descriptor; the
+    /// context pointer is unused. Appended to the logs with invalid UTF-8 replaced, under the log
+    /// limits (checked on the raw length before copying). Returns 0.
+    /// </summary>
+    private static uint JsStdDPrint(VmLogic logic, ulong contextPtr, ulong messagePtr, ulong messageLength)
+    {
+        if (logic.Logs.Count >= logic.Limits.MaxLogs)
+        {
+            throw logic.Fail(HostErrorCode.LogsOverflow, $"logs overflow (max: {logic.Limits.MaxLogs})");
+        }
+
+        if (messageLength > (ulong)logic.Limits.MaxLogSize)
+        {
+            throw logic.Fail(HostErrorCode.LogLengthOverflow, $"log size overflow (size: {messageLength}, max: {logic.Limits.MaxLogSize})");
+        }
+
+        var message = System.Text.Encoding.UTF8.GetString(logic.Memory.Read(messagePtr, messageLength));
+        var size = System.Text.Encoding.UTF8.GetByteCount(message);
+        if (size > logic.Limits.MaxLogSize)
+        {
+            throw logic.Fail(HostErrorCode.LogLengthOverflow, $"log size overflow (size: {size} after replacing invalid UTF-8, max: {logic.Limits.MaxLogSize})");
+        }
+
+        logic.Logs.Add(message);
+        return 0;
     }
 
     /// <summary>Always sets the register, possibly to an empty value.</summary>
