@@ -16,8 +16,10 @@ import * as xcall from "./xcall";
 import * as hex from "./hex";
 import * as state from "./state";
 import * as context from "./context";
+import * as orderedIndex from "./ordered";
 
-export { env, storage, json, utf8, sys, privateStorage, blobs, xcall, hex, state, context };
+export { env, storage, json, utf8, sys, privateStorage, blobs, xcall, hex, state, context, orderedIndex };
+export { IndexEntry } from "./ordered";
 export { Args } from "./args";
 export { JsonValue, JsonWriter, JsonKind } from "./json";
 export { ByteBuf } from "./bytes";

@@ -34,6 +34,12 @@ export const ALLOWED_IMPORTS = {
   context_add_member: [1, null],
   context_remove_member: [1, null],
   context_is_member: [1, "i32"],
+  account_id: [1, null],
+  device_id: [1, null],
+  emit_migration_witness: [1, null],
+  storage_index_set: [2, "i32"], storage_index_remove: [1, "i32"], storage_index_remove_prefix: [1, "i32"],
+  storage_index_scan: [5, "i32"], storage_index_last: [3, "i32"],
+  storage_index_meta_set: [2, "i32"], storage_index_meta_get: [2, "i32"], storage_index_meta_clear: [1, "i32"],
   // CRDT collections (docs/crdt.md); a third element lists non-i64 params.
   js_crdt_child: [4, "i32"],
   js_crdt_map_new: [1, "i32"], js_crdt_map_get: [3, "i32"], js_crdt_map_insert: [4, "i32"],
