@@ -122,6 +122,7 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
         await Task.Yield();
         try
         {
+            var started = _time.GetTimestamp();
             var delay = FirstBackoff;
             for (var attempt = 1; attempt <= Attempts; attempt++)
             {
@@ -136,7 +137,7 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
                     {
                         if (await BlobTransfer.FetchAsync(node.Host, peer, id, Storage, Timeouts, ct).ConfigureAwait(false) is { } manifest)
                         {
-                            LogFetched(_logger, id.ToString(), manifest.Size, peer.ToString());
+                            LogFetched(_logger, id.ToString(), manifest.Size, peer.ToString(), (long)_time.GetElapsedTime(started).TotalMilliseconds);
                             Announce(id);
                             return manifest;
                         }
@@ -245,8 +246,8 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "stored blob {BlobId} ({Size} bytes)")]
     private static partial void LogStored(ILogger logger, string blobId, long size);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "fetched blob {BlobId} ({Size} bytes) from {Peer}")]
-    private static partial void LogFetched(ILogger logger, string blobId, long size, string peer);
+    [LoggerMessage(Level = LogLevel.Information, Message = "fetched blob {BlobId} ({Size} bytes) from {Peer} in {ElapsedMs} ms")]
+    private static partial void LogFetched(ILogger logger, string blobId, long size, string peer, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "fetching blob {BlobId} from {Peer} failed: {Reason}")]
     private static partial void LogFetchFailed(ILogger logger, string blobId, string peer, string reason);
