@@ -198,10 +198,7 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
         return peers;
     }
 
-    private Task ServeAsync(Mero.Network.Host.Libp2pStream stream, CancellationToken ct) =>
-        ServeLoggedAsync(stream, ct);
-
-    private async Task ServeLoggedAsync(Mero.Network.Host.Libp2pStream stream, CancellationToken ct)
+    private async Task ServeAsync(Mero.Network.Host.Libp2pStream stream, CancellationToken ct)
     {
         try
         {
