@@ -27,11 +27,10 @@ public sealed partial class CrdtTransaction
             throw new CrdtException("the root cannot be nested");
         }
 
+        // Remembered even for an existing collection: removing its map key may delete it, and a
+        // later write in this transaction then creates it again.
         var id = CollectionMeta.DeriveId(parent.Id, kind, name);
-        if (!_metas.ContainsKey(id))
-        {
-            _unborn.TryAdd(id, (parent, name.ToArray()));
-        }
+        _unborn.TryAdd(id, (parent, name.ToArray()));
 
         return new CollectionRef(id, kind);
     }
@@ -98,16 +97,27 @@ public sealed partial class CrdtTransaction
         return previous.IsLive ? previous.Value.ToArray() : null;
     }
 
-    /// <summary>Removes a live key (a tombstone that beats older concurrent puts); returns the removed value.</summary>
+    /// <summary>
+    /// Removes a key (a tombstone that beats older concurrent puts) and the collections nested
+    /// under it (see CrdtTransaction.Removal.cs); returns the removed value. No-op if the key has
+    /// neither a live value nor a nested collection.
+    /// </summary>
     public byte[]? MapRemove(CollectionRef map, ReadOnlySpan<byte> key)
     {
-        if (TryResolve(map, CrdtKind.Map) is not { } meta || ReadEntry(meta, key) is not { IsLive: true } previous)
+        if (TryResolve(map, CrdtKind.Map) is not { } meta)
         {
             return null;
         }
 
-        LocalRemove(meta, key, previous);
-        return previous.Value.ToArray();
+        var previous = ReadEntry(meta, key);
+        if (!previous.IsLive && !HasNested(meta, key))
+        {
+            return null;
+        }
+
+        var stamp = LocalRemove(meta, key, previous);
+        RemoveNested(meta, key, stamp);
+        return previous.IsLive ? previous.Value.ToArray() : null;
     }
 
     /// <summary>Live keys, O(1).</summary>

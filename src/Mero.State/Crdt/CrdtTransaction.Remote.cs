@@ -34,25 +34,50 @@ public sealed partial class CrdtTransaction
         var metas = new CollectionMeta[delta.Declarations.Count];
         for (var i = 0; i < metas.Length; i++)
         {
-            var declaration = delta.Declarations[i];
-            var parent = declaration.Parent < 0 ? Root() : metas[declaration.Parent];
-            metas[i] = EnsureCollection(parent, declaration.Kind, declaration.Name, out _);
+            metas[i] = Declared(delta, metas, i);
         }
 
         for (var i = 0; i < delta.Actions.Count; i++)
         {
             var action = delta.Actions[i];
-            var meta = action.Collection < 0 ? Root() : metas[action.Collection];
+            var meta = action.Collection < 0 ? Root() : Declared(delta, metas, action.Collection);
             if (action.Kind == CrdtActionKind.Text)
             {
-                ApplyTextOp(meta, ops[i]!, action.Value);
+                // A text under a removed map key is gone for good (CrdtTransaction.Removal.cs).
+                if (RemovedAt(meta) is null)
+                {
+                    ApplyTextOp(meta, ops[i]!, action.Value);
+                }
+
                 continue;
             }
 
             var stamp = new HybridTimestamp(action.Time, delta.Author);
+            if (RemovedAt(meta) is { } removed && stamp <= removed)
+            {
+                continue;
+            }
+
             var entry = CrdtEntry.Create(stamp, action.Kind == CrdtActionKind.Remove, action.Value);
             ApplyEntry(meta, action.ItemKey, entry, ReadEntry(meta, action.ItemKey));
+            if (action.Kind == CrdtActionKind.Remove && meta.Kind == CrdtKind.Map)
+            {
+                RemoveNested(meta, action.ItemKey, stamp);
+            }
         }
+    }
+
+    /// <summary>The collection of declaration i, created again if a removal in this delta deleted it.</summary>
+    private CollectionMeta Declared(CrdtDelta delta, CollectionMeta[] metas, int i)
+    {
+        if (metas[i] is { } known && _metas.TryGetValue(known.Id, out var live) && ReferenceEquals(live, known))
+        {
+            return known;
+        }
+
+        var declaration = delta.Declarations[i];
+        var parent = declaration.Parent < 0 ? Root() : Declared(delta, metas, declaration.Parent);
+        return metas[i] = EnsureCollection(parent, declaration.Kind, declaration.Name, out _);
     }
 
     /// <summary>Decodes and applies a delta's wire form.</summary>

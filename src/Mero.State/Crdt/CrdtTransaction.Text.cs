@@ -28,7 +28,7 @@ public sealed partial class CrdtTransaction
             throw new CrdtException($"cannot insert {value?.Length ?? 0} chars at {index} in text of length {length}");
         }
 
-        var meta = ForWrite(text, CrdtKind.Text);
+        var meta = WritableText(text);
         var state = LoadText(meta);
         RecordText(meta, state, state.Document.Insert(index, value));
     }
@@ -41,9 +41,17 @@ public sealed partial class CrdtTransaction
             throw new CrdtException($"cannot delete {count} chars at {index} in text of length {length}");
         }
 
-        var meta = ForWrite(text, CrdtKind.Text);
+        var meta = WritableText(text);
         var state = LoadText(meta);
         RecordText(meta, state, state.Document.Delete(index, count));
+    }
+
+    private CollectionMeta WritableText(CollectionRef text)
+    {
+        var meta = ForWrite(text, CrdtKind.Text);
+        return RemovedAt(meta) is null
+            ? meta
+            : throw new CrdtException($"text {text.Id} was removed with its map key; texts cannot be re-created at a removed path");
     }
 
     private void RecordText(CollectionMeta meta, TextState state, RgaOp op)

@@ -290,5 +290,127 @@ public sealed class CrdtConcurrentCaseTests : IDisposable
         Assert.Equal(a.Root, b.Root);
     }
 
+    private static CollectionRef Users(CrdtTransaction t) => t.Child(CollectionRef.Root, "users"u8, CrdtKind.Map);
+
+    private static CollectionRef Alice(CrdtTransaction t) => t.Child(Users(t), "alice"u8, CrdtKind.Map);
+
+    private static CollectionRef AliceLog(CrdtTransaction t) => t.Child(Alice(t), "log"u8, CrdtKind.Vector);
+
+    private static CollectionRef AliceNotes(CrdtTransaction t) => t.Child(Alice(t), "notes"u8, CrdtKind.Text);
+
+    private static CollectionRef AliceVisits(CrdtTransaction t) => t.Child(Alice(t), "visits"u8, CrdtKind.Counter);
+
+    [Fact]
+    public void RemovingAMapKeyRemovesItsNestedCollectionsAndTheRootIsAsIfTheyNeverExisted()
+    {
+        var a = Replica(1);
+        var bob = a.Execute(t => t.MapInsert(Users(t), "bob"u8, "x"u8));
+        var before = a.StoredRecords;
+        var nested = a.Execute(t =>
+        {
+            t.MapInsert(Alice(t), "name"u8, "Alice"u8);
+            t.VectorPush(AliceLog(t), "hello"u8);
+            t.TextInsert(AliceNotes(t), 0, "hi");
+            t.CounterIncrement(AliceVisits(t));
+            t.MapInsert(t.Child(Alice(t), "deeper"u8, CrdtKind.Map), "k"u8, "v"u8);
+        });
+        var removal = a.Execute(t => Assert.Null(t.MapRemove(Users(t), "alice"u8)));
+
+        Assert.Null(a.Read(t => t.MapGet(Alice(t), "name"u8)));
+        Assert.Equal(0, a.Read(t => t.VectorLength(AliceLog(t))));
+        Assert.Equal("", a.Read(t => t.TextGet(AliceNotes(t))));
+        Assert.Equal(0, a.Read(t => t.CounterValue(AliceVisits(t))));
+        Assert.False(a.Read(t => t.Exists(Alice(t)) || t.Exists(AliceLog(t)) || t.Exists(AliceNotes(t)) || t.Exists(AliceVisits(t))));
+
+        // Left behind: the users map's tombstone for "alice" and the removal watermark (not hashed).
+        Assert.Equal(before + 2, a.StoredRecords);
+
+        // c never had alice's collections: it gets bob and the removal only. Same root.
+        var c = Replica(3);
+        c.Apply(removal);
+        c.Apply(bob);
+        Assert.Equal(a.Root, c.Root);
+
+        // d gets everything, the nested writes last: they are older than the removal and dropped.
+        var d = Replica(4);
+        d.Apply(removal);
+        d.Apply(bob);
+        d.Apply(nested);
+        d.Apply(nested);
+        Assert.Equal(a.Root, d.Root);
+        Assert.Equal(0, d.Read(t => t.VectorLength(AliceLog(t))));
+    }
+
+    [Fact]
+    public void AWriteIntoANestedCollectionNewerThanTheRemovalOfItsKeySurvivesAnOlderOneIsDropped()
+    {
+        var a = Replica(1);
+        var b = Replica(2);
+        var seed = a.Execute(t =>
+        {
+            t.VectorPush(AliceLog(t), "old"u8);
+            t.MapInsert(Alice(t), "name"u8, "Alice"u8);
+        });
+        b.Apply(seed);
+
+        // Concurrent: a writes before (older stamp), b removes, then a writes after (newer stamp).
+        var older = a.Execute(t => t.MapInsert(Alice(t), "older"u8, "1"u8));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var removal = b.Execute(t => t.MapRemove(Users(t), "alice"u8));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var newer = a.Execute(t =>
+        {
+            t.MapInsert(Alice(t), "newer"u8, "2"u8);
+            t.VectorPush(AliceLog(t), "new"u8);
+        });
+
+        // Every delivery order gives the same state: only the newer writes are left.
+        byte[][] deltas = [seed, older, removal, newer];
+        var roots = new HashSet<Hash>();
+        foreach (var order in Permutations([0, 1, 2, 3]))
+        {
+            var r = Replica((byte)(10 + roots.Count % 200));
+            foreach (var i in order)
+            {
+                r.Apply(deltas[i]);
+            }
+
+            Assert.Equal("newer=2", r.Read(t => string.Join(",", t.MapEntries(Alice(t)).Select(e => Encoding.UTF8.GetString(e.Key) + "=" + Encoding.UTF8.GetString(e.Value)))));
+            Assert.Equal(["new"], r.Read(t => t.VectorItems(AliceLog(t)).Select(Encoding.UTF8.GetString).ToArray()));
+            roots.Add(r.Root);
+        }
+
+        Assert.Single(roots);
+        a.Apply(removal);
+        b.Apply(older);
+        b.Apply(newer);
+        Assert.Equal(roots.Single(), a.Root);
+        Assert.Equal(roots.Single(), b.Root);
+    }
+
+    [Fact]
+    public void ATextUnderARemovedKeyIsGoneForGoodAndRefusesWrites()
+    {
+        var a = Replica(1);
+        var b = Replica(2);
+        var seed = a.Execute(t => t.TextInsert(AliceNotes(t), 0, "hi"));
+        b.Apply(seed);
+        var removal = b.Execute(t => t.MapRemove(Users(t), "alice"u8));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var late = a.Execute(t => t.TextInsert(AliceNotes(t), 2, "!"));
+        a.Apply(removal);
+        b.Apply(late);
+        Assert.Equal("", a.Read(t => t.TextGet(AliceNotes(t))));
+        Assert.Equal("", b.Read(t => t.TextGet(AliceNotes(t))));
+        Assert.Equal(a.Root, b.Root);
+        var error = Assert.Throws<CrdtException>(() => b.Execute(t => t.TextInsert(AliceNotes(t), 0, "x")));
+        Assert.Contains("removed", error.Message, StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<int[]> Permutations(int[] items) =>
+        items.Length <= 1
+            ? [items]
+            : items.SelectMany((x, i) => Permutations([.. items.Take(i), .. items.Skip(i + 1)]).Select(rest => (int[])[x, .. rest]));
+
     private CrdtReplica Replica(byte rank) => new(_store.Store, Keys.Ordered(rank), _time);
 }
