@@ -46,7 +46,7 @@ public sealed partial class CrdtTransaction
                 // A text under a removed map key is gone for good (CrdtTransaction.Removal.cs).
                 if (RemovedAt(meta) is null)
                 {
-                    ApplyTextOp(meta, ops[i]!, action.Value);
+                    ApplyTextOp(meta, ops[i]!);
                 }
 
                 continue;
@@ -133,11 +133,17 @@ public sealed partial class CrdtTransaction
                 case CrdtKind.Text:
                     try
                     {
-                        ops[i] = RgaText.DecodeOp(action.Value);
+                        ops[i] = RgaText.DecodeOp(action.Value, action.Time);
                     }
                     catch (RgaFormatException ex)
                     {
                         throw new CrdtException($"invalid delta: action {i}: {ex.Message}");
+                    }
+
+                    // Char times are bounded by the action's (drift-checked) time.
+                    if (ops[i] is RgaInsertOp insert && insert.Time + (ulong)insert.Length - 1 > action.Time)
+                    {
+                        throw new CrdtException($"invalid delta: action {i} stamps characters after its own time");
                     }
 
                     break;

@@ -1,3 +1,4 @@
+using Mero.Primitives.Clock;
 using Mero.State.Text;
 using Mero.Store;
 
@@ -30,7 +31,18 @@ public sealed partial class CrdtTransaction
 
         var meta = WritableText(text);
         var state = LoadText(meta);
-        RecordText(meta, state, state.Document.Insert(index, value));
+        // Char ids are HLC times: the run gets time .. time + n - 1 (later if the document has
+        // seen newer), and the action carries its last char's time, which the clock then observes,
+        // so receivers can check that no char is stamped after its action.
+        var stamp = NextStamp();
+        var op = state.Document.Insert(index, value, stamp.Time);
+        var last = op.Time + (ulong)op.Length - 1;
+        if (last > stamp.Time)
+        {
+            _clock.Observe(new HybridTimestamp(last, _executor));
+        }
+
+        RecordText(meta, state, op, last);
     }
 
     public void TextDelete(CollectionRef text, int index, int count)
@@ -43,7 +55,7 @@ public sealed partial class CrdtTransaction
 
         var meta = WritableText(text);
         var state = LoadText(meta);
-        RecordText(meta, state, state.Document.Delete(index, count));
+        RecordText(meta, state, state.Document.Delete(index, count), NextStamp().Time);
     }
 
     private CollectionMeta WritableText(CollectionRef text)
@@ -54,11 +66,11 @@ public sealed partial class CrdtTransaction
             : throw new CrdtException($"text {text.Id} was removed with its map key; texts cannot be re-created at a removed path");
     }
 
-    private void RecordText(CollectionMeta meta, TextState state, RgaOp op)
+    private void RecordText(CollectionMeta meta, TextState state, RgaOp op, ulong time)
     {
         state.Dirty = true;
         meta.Dirty = true;
-        _actions.Add(new CrdtAction(CrdtActionKind.Text, DeclarationIndex(meta), NextStamp().Time, [], RgaText.EncodeOp(op)));
+        _actions.Add(new CrdtAction(CrdtActionKind.Text, DeclarationIndex(meta), time, [], RgaText.EncodeOp(op, time)));
     }
 
     private TextState LoadText(CollectionMeta meta)
@@ -88,7 +100,7 @@ public sealed partial class CrdtTransaction
     }
 
     /// <summary>Applies a remote RGA op, then retries waiting ops until none makes progress.</summary>
-    private void ApplyTextOp(CollectionMeta meta, RgaOp op, byte[] encoded)
+    private void ApplyTextOp(CollectionMeta meta, RgaOp op)
     {
         var state = LoadText(meta);
         switch (state.Document.Apply(op))
@@ -96,6 +108,8 @@ public sealed partial class CrdtTransaction
             case RgaApplyResult.Applied:
                 break;
             case RgaApplyResult.MissingDependency:
+                // Kept with its absolute time: the action it came in is not stored.
+                var encoded = RgaText.EncodeOp(op);
                 if (!state.Waiting.Any(p => p.AsSpan().SequenceEqual(encoded)))
                 {
                     state.Waiting.Add(encoded);

@@ -94,6 +94,51 @@ public sealed class CrdtConcurrentCaseTests : IDisposable
     }
 
     [Fact]
+    public void ConcurrentInsertsAtOnePositionAreOrderedByTheirHlcTimesNotByReplicaKey()
+    {
+        var low = Replica(1);
+        var high = Replica(2);
+        var doc = (CrdtTransaction t) => t.Child(CollectionRef.Root, "doc"u8, CrdtKind.Text);
+        high.Apply(low.Execute(t => t.TextInsert(doc(t), 0, "ac")));
+
+        // The higher key types first (earlier HLC time): its char goes first although its key is greater.
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var first = high.Execute(t => t.TextInsert(doc(t), 1, "H"));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var second = low.Execute(t => t.TextInsert(doc(t), 1, "L"));
+        low.Apply(first);
+        high.Apply(second);
+        Assert.Equal("aHLc", low.Read(t => t.TextGet(doc(t))));
+        Assert.Equal("aHLc", high.Read(t => t.TextGet(doc(t))));
+        Assert.Equal(low.Root, high.Root);
+
+        // Same times: the replica key decides (low first).
+        var x = low.Execute(t => t.TextInsert(doc(t), 0, "x"));
+        var y = high.Execute(t => t.TextInsert(doc(t), 0, "y"));
+        low.Apply(y);
+        high.Apply(x);
+        Assert.StartsWith("xy", low.Read(t => t.TextGet(doc(t))), StringComparison.Ordinal);
+        Assert.Equal(low.Root, high.Root);
+    }
+
+    [Fact]
+    public void ATextActionWhoseCharactersAreStampedAfterItIsRefused()
+    {
+        var a = Replica(1);
+        var doc = (CrdtTransaction t) => t.Child(CollectionRef.Root, "doc"u8, CrdtKind.Text);
+        var delta = CrdtDelta.Decode(a.Execute(t => t.TextInsert(doc(t), 0, "hello")));
+        var action = delta.Actions[0];
+
+        // The same op claiming an action time 2 ticks earlier: its last char would be after it.
+        var op = (Mero.State.Text.RgaInsertOp)Mero.State.Text.RgaText.DecodeOp(action.Value, action.Time);
+        var forged = new CrdtDelta(delta.Author, delta.Declarations, [action with { Time = action.Time - 2, Value = Mero.State.Text.RgaText.EncodeOp(op, op.Time) }]);
+        var b = Replica(2);
+        var error = Assert.Throws<CrdtException>(() => b.Apply(forged.Encode()));
+        Assert.Contains("after its own time", error.Message, StringComparison.Ordinal);
+        Assert.Equal(default, b.Read(t => t.RootHash()));
+    }
+
+    [Fact]
     public void DeletingADeletedCharacterIsANoOp()
     {
         var a = Replica(1);
