@@ -72,10 +72,7 @@ public sealed partial class CrdtTransaction
 
         if (meta.Kind == CrdtKind.Text)
         {
-            _texts.Remove(meta.Id);
-            _overlay[EntryKey(meta.Id, [])] = null;
-            _overlay[TaggedKey(PendingTag, meta.Id)] = null;
-            meta.ChildSum = default;
+            DropText(meta);
         }
         else
         {

@@ -105,6 +105,7 @@ public sealed partial class CrdtTransaction
             }
         }
 
+        CacheTexts();
         return new CrdtCommit(Delta, Hash.FromBytes(Root().ComputeHash()), _overlay.Count > 0);
     }
 

@@ -76,6 +76,7 @@ public sealed partial class RgaText
             RightReplica = rightReplica,
             RightSeq = rightSeq,
         };
+        DigestInserted(item, 0, n);
         var leaf = Integrate(item, out var at);
         leaf = InsertItem(leaf, at, item, out at);
         MergeAround(leaf, at);

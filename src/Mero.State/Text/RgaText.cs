@@ -137,6 +137,7 @@ public sealed partial class RgaText
                     && item.RightReplica == rightReplica && (rightReplica == RgaItem.None || item.RightSeq == rightSeq))
                 {
                     item.Length += n;
+                    DigestInserted(item, item.Length - n, n);
                     Array.Fill(log.Leaves, leaf.Id, seq, n);
                     log.Count += n;
                     AdjustUp(leaf, n, n);
@@ -157,6 +158,7 @@ public sealed partial class RgaText
             RightReplica = rightReplica,
             RightSeq = rightSeq,
         };
+        DigestInserted(fresh, 0, n);
         InsertItem(leaf, at, fresh, out _);
         log.Count += n;
         return NewInsertOp(seq, first, n, text, leftReplica, leftSeq, rightReplica, rightSeq);
@@ -232,6 +234,7 @@ public sealed partial class RgaText
     /// <summary>Marks chars offset..offset+take of an item deleted; returns where the deleted piece ended up.</summary>
     private RgaLeaf MarkDeleted(RgaLeaf leaf, int index, int offset, int take, out int landed)
     {
+        DigestDeleted(leaf.Items[index], offset, take);
         if (offset > 0)
         {
             leaf = SplitItem(leaf, index, offset, out index);
