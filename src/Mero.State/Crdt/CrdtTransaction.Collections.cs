@@ -47,6 +47,31 @@ public sealed partial class CrdtTransaction
         return reference;
     }
 
+    /// <summary>
+    /// The top-level collection of kind at exactly <paramref name="id"/> (upstream's *_new_with_id):
+    /// created if missing, the existing one otherwise, so every replica using the id shares it.
+    /// The id must not be zero, nor the id of a collection of another kind.
+    /// </summary>
+    public CollectionRef CreateWithId(CrdtKind kind, Hash id)
+    {
+        if (kind == CrdtKind.Root)
+        {
+            throw new CrdtException("the root cannot be created");
+        }
+
+        Span<byte> name = stackalloc byte[33];
+        name[0] = CollectionMeta.PinnedIdMarker;
+        id.AsSpan().CopyTo(name[1..]);
+        if (LoadMeta(CollectionMeta.DeriveId(default, kind, name)) is { } existing && existing.Kind != kind)
+        {
+            throw new CrdtException($"collection {id} exists as a {existing.Kind}, not a {kind}");
+        }
+
+        var reference = Child(CollectionRef.Root, name, kind);
+        ForWrite(reference, kind);
+        return reference;
+    }
+
     /// <summary>True if the collection exists (was ever written or created).</summary>
     public bool Exists(CollectionRef collection) =>
         collection.Kind == CrdtKind.Root || LoadMeta(collection.Id) is { } meta && meta.Kind == collection.Kind;

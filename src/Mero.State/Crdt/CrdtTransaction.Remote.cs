@@ -17,6 +17,26 @@ public sealed partial class CrdtTransaction
     {
         ArgumentNullException.ThrowIfNull(delta);
         var ops = Validate(delta);
+        // A pinned id (0xFF ‖ id) may name a collection that exists here as another kind: refused
+        // before anything changes.
+        var pinned = new Dictionary<Hash, CrdtKind>();
+        foreach (var declaration in delta.Declarations)
+        {
+            if (declaration.Parent >= 0 || !CollectionMeta.IsPinned(default, declaration.Name))
+            {
+                continue;
+            }
+
+            var id = CollectionMeta.DeriveId(default, declaration.Kind, declaration.Name);
+            var kind = LoadMeta(id)?.Kind ?? (pinned.TryGetValue(id, out var declared) ? declared : declaration.Kind);
+            if (kind != declaration.Kind)
+            {
+                throw new CrdtException($"invalid delta: collection {id} is a {kind}, not a {declaration.Kind}");
+            }
+
+            pinned[id] = kind;
+        }
+
         var newest = delta.Actions.Count == 0 ? 0 : delta.Actions.Max(a => a.Time);
         if (newest > 0)
         {

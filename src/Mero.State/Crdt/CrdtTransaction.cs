@@ -280,7 +280,7 @@ public sealed partial class CrdtTransaction
         created = false;
         if (LoadMeta(id) is { } existing)
         {
-            return existing;
+            return existing.Kind == kind ? existing : throw new CrdtException($"collection {id} is a {existing.Kind}, not a {kind}");
         }
 
         if (parent.Depth + 1 > CollectionMeta.MaxDepth)

@@ -452,6 +452,32 @@ public sealed class CrdtConcurrentCaseTests : IDisposable
         Assert.Contains("removed", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CollectionsMadeAtOneCallerChosenIdOnTwoReplicasMergeAndAnotherKindThereIsRefused()
+    {
+        var id = Hash.FromBytes(Enumerable.Repeat((byte)0x42, 32).ToArray());
+        var a = Replica(1);
+        var b = Replica(2);
+        var fromA = a.Execute(t => t.MapInsert(t.CreateWithId(CrdtKind.Map, id), "x"u8, "1"u8));
+        var fromB = b.Execute(t => t.MapInsert(t.CreateWithId(CrdtKind.Map, id), "y"u8, "2"u8));
+        a.Apply(fromB);
+        b.Apply(fromA);
+        var map = new CollectionRef(id, CrdtKind.Map);
+        Assert.Equal(2, a.Read(t => t.MapLength(map)));
+        Assert.Equal("1"u8.ToArray(), b.Read(t => t.MapGet(map, "x"u8)));
+        Assert.Equal(a.Root, b.Root);
+
+        // A set at the same id elsewhere cannot land here.
+        var c = Replica(3);
+        var setDelta = c.Execute(t => t.SetInsert(t.CreateWithId(CrdtKind.Set, id), "s"u8));
+        var root = a.Root;
+        var error = Assert.Throws<CrdtException>(() => a.Apply(setDelta));
+        Assert.Contains("is a Map, not a Set", error.Message, StringComparison.Ordinal);
+        Assert.Equal(root, a.Read(t => t.RootHash()));
+        Assert.Throws<CrdtException>(() => a.Execute(t => t.CreateWithId(CrdtKind.Set, id)));
+        Assert.Throws<CrdtException>(() => a.Execute(t => t.CreateWithId(CrdtKind.Map, default)));
+    }
+
     private static IEnumerable<int[]> Permutations(int[] items) =>
         items.Length <= 1
             ? [items]
