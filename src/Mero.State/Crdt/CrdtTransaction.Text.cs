@@ -113,6 +113,7 @@ public sealed partial class CrdtTransaction
             try
             {
                 document = bytes is null ? new RgaText(_executor) : RgaText.DecodeState(bytes, _executor);
+                document.TrackDigest = true;
                 for (var i = 0; i < logLength; i++)
                 {
                     var op = Stored(TextLogKey(meta.Id, i)) ?? throw new CrdtException($"text {meta.Id} misses log op {i}");

@@ -16,6 +16,12 @@ public sealed partial class RgaText
 {
     private Sum256 _digestDelta;
 
+    /// <summary>
+    /// Keep the running digest (a SHA-256 per inserted char, two per deleted one). Off by default:
+    /// only the CRDT transaction needs it; a bare document (traces, merges) runs without the cost.
+    /// </summary>
+    internal bool TrackDigest { get; set; }
+
     /// <summary>The digest change since the last call (added to the collection's child sum).</summary>
     internal Sum256 TakeDigestDelta()
     {
@@ -48,6 +54,11 @@ public sealed partial class RgaText
     /// <summary>Adds the live leaves of chars offset.. of a freshly placed item.</summary>
     private void DigestInserted(in RgaItem item, int offset, int count)
     {
+        if (!TrackDigest)
+        {
+            return;
+        }
+
         Span<byte> hash = stackalloc byte[32];
         for (var k = offset; k < offset + count; k++)
         {
@@ -59,6 +70,11 @@ public sealed partial class RgaText
     /// <summary>Swaps the live leaves of chars offset..offset+take of an item for tombstone leaves.</summary>
     private void DigestDeleted(in RgaItem item, int offset, int take)
     {
+        if (!TrackDigest)
+        {
+            return;
+        }
+
         Span<byte> hash = stackalloc byte[32];
         for (var k = offset; k < offset + take; k++)
         {

@@ -19,8 +19,8 @@ public sealed class CrdtTextStorageTests : IDisposable
     public void TheRunningDigestEqualsOneComputedFromScratchAfterRandomEditsAndDecoding()
     {
         var random = new Random(5);
-        var a = new RgaText(Keys.Ordered(1));
-        var b = new RgaText(Keys.Ordered(2));
+        var a = new RgaText(Keys.Ordered(1)) { TrackDigest = true };
+        var b = new RgaText(Keys.Ordered(2)) { TrackDigest = true };
         for (var i = 0; i < 400; i++)
         {
             var (author, other) = random.Next(2) == 0 ? (a, b) : (b, a);
