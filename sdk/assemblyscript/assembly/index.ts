@@ -24,4 +24,4 @@ export { Args } from "./args";
 export { JsonValue, JsonWriter, JsonKind } from "./json";
 export { ByteBuf } from "./bytes";
 export { __mero_abort } from "./abort";
-export { UnorderedMap, UnorderedSet, Vector, LwwRegister, Counter, Text, CrdtKind } from "./crdt";
+export { UnorderedMap, UnorderedSet, Vector, LwwRegister, Counter, Text, SortedMap, SortedSet, CrdtKind } from "./crdt";

@@ -15,12 +15,12 @@ const ROOT = join(SDK, "..", "..");
 const ascOptions = readFileSync(join(SDK, "asc-options.txt"), "utf8").split("\n")
   .map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
 
-function build() {
+function build(fixture = "selftest") {
   const dir = mkdtempSync(join(tmpdir(), "mero-sdk-test-"));
   try {
-    const out = join(dir, "selftest.wasm");
+    const out = join(dir, `${fixture}.wasm`);
     const r = spawnSync(process.execPath, [join(SDK, "node_modules/assemblyscript/bin/asc.js"),
-      "sdk/assemblyscript/test/fixtures/selftest.ts", "-o", out, ...ascOptions], { cwd: ROOT, encoding: "utf8" });
+      `sdk/assemblyscript/test/fixtures/${fixture}.ts`, "-o", out, ...ascOptions], { cwd: ROOT, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`asc failed:\n${r.stdout}\n${r.stderr}`);
     const wasm = readFileSync(out);
     // Kept for tests/Mero.Runtime.Tests/SdkSelfTestTests.cs, which runs it on the real host.
@@ -235,4 +235,13 @@ test("remaining JsonValue / Args / ByteBuf surface", () => {
     kindOfX: "array", firstKey: "k", copyLen: 11, bufLen: 0, tryDecodeBad: true, readRegisterAbsent: true,
     parseFail: "expected a value, found end of input",
   });
+});
+
+test("the CRDT classes (withId constructors, sorted map and set) import only allowed host functions", () => {
+  const crdt = build("crdt");
+  assert.deepEqual(checkModule(crdt), []);
+  const names = WebAssembly.Module.imports(new WebAssembly.Module(crdt)).map((i) => i.name);
+  for (const name of ["js_crdt_map_new_with_id", "js_crdt_text_new_with_id", "js_crdt_sortedmap_iter", "js_crdt_sortedset_len"]) {
+    assert.ok(names.includes(name), name);
+  }
 });
