@@ -24,8 +24,10 @@ function build(fixture = "selftest") {
     if (r.status !== 0) throw new Error(`asc failed:\n${r.stdout}\n${r.stderr}`);
     const wasm = readFileSync(out);
     // Kept for tests/Mero.Runtime.Tests/SdkSelfTestTests.cs, which runs it on the real host.
-    mkdirSync(join(SDK, "build"), { recursive: true });
-    writeFileSync(join(SDK, "build", "selftest.wasm"), wasm);
+    if (fixture === "selftest") {
+      mkdirSync(join(SDK, "build"), { recursive: true });
+      writeFileSync(join(SDK, "build", "selftest.wasm"), wasm);
+    }
     return wasm;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -78,11 +78,19 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
         }
     }
 
+    // The container disposes it twice (as itself and as a hosted service): only the first counts.
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopping.Dispose();
     }
+
+    private int _disposed;
 
     /// <summary>Stores <paramref name="content"/> to its end, chunk by chunk, and announces it.</summary>
     /// <exception cref="BlobTooLargeException">more than <paramref name="maxSize"/> bytes (nothing becomes visible)</exception>
