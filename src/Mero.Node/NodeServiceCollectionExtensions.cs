@@ -34,6 +34,7 @@ public static class NodeServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ContextManager>());
         var network = new ReplicationNetwork();
         services.AddSingleton(network);
+        Governance.GovernanceRegistration.AddGovernance(services);
         if (options.Swarm is { } swarm)
         {
             services.AddSingleton(swarm);
