@@ -17,7 +17,8 @@ public sealed partial class GovernanceService
     public async Task<CreatedNamespace> CreateNamespaceAsync(ApplicationId application, byte[]? initArgs, string? name, CancellationToken ct)
     {
         var ns = GroupId.FromBytes(RandomNumberGenerator.GetBytes(32));
-        using var identity = NamespaceIdentity.Generate();
+        // The engine keeps (and owns) the identity: it signs every op of this node in the namespace.
+        var identity = NamespaceIdentity.Generate();
         var genesis = await _actor.CreateNamespaceAsync(ns, application, identity, ct).ConfigureAwait(false);
         ThrowIfRejected(genesis, "create the namespace");
         await FollowAsync(ns, ct).ConfigureAwait(false);
