@@ -47,7 +47,7 @@ public static class Cli
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>Builds the meroctl command tree; each action writes to the given writers.</summary>
-public sealed class CommandFactory(TextWriter stdout, TextWriter stderr, bool terminal = false)
+public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr, bool terminal = false)
 {
     private readonly Option<string> _home = new("--home")
     {
@@ -85,6 +85,7 @@ public sealed class CommandFactory(TextWriter stdout, TextWriter stderr, bool te
             AppCommand(),
             ContextCommand(),
             CallCommand(),
+            NamespaceCommand(), GroupCommand(),
         };
         return root;
     }
