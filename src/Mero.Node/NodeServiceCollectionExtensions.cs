@@ -32,8 +32,13 @@ public static class NodeServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<EventBus>());
         services.AddSingleton<ContextManager>();
         services.AddHostedService(sp => sp.GetRequiredService<ContextManager>());
+        // Tests may register their own network (a simulated transport) before calling this.
         var network = new ReplicationNetwork();
-        services.AddSingleton(network);
+        services.TryAddSingleton(network);
+        services.AddSingleton(options.Replication);
+        services.AddSingleton<ReplicationOutbox>();
+        services.AddSingleton<ReplicationService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReplicationService>());
         Governance.GovernanceRegistration.AddGovernance(services);
         if (options.Swarm is { } swarm)
         {

@@ -56,6 +56,12 @@ public sealed class NamespaceFlowTests
         var identities = await node2.Http.SendJsonAsync(HttpMethod.Get, $"/admin-api/contexts/{context}/identities");
         Assert.Contains(identities.GetProperty("data").GetProperty("identities").EnumerateArray(), i => i.GetString() == member2);
 
+        // `call` on either node reaches the other (context replication over the governed context).
+        await MeroctlAsync(node1, "call", "set", "--context", context, "--args", "{\"key\":\"from1\",\"value\":\"a\"}");
+        Assert.Equal("a", await EventuallyGetAsync(node2, context, "from1"));
+        await MeroctlAsync(node2, "call", "set", "--context", context, "--args", "{\"key\":\"from2\",\"value\":\"b\"}");
+        Assert.Equal("b", await EventuallyGetAsync(node1, context, "from2"));
+
         // set-caps on node1 reaches node2 by gossip.
         await MeroctlAsync(node1, "group", "members", "set-caps", ns, member2, "can-create-context,can-invite-members");
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -73,6 +79,25 @@ public sealed class NamespaceFlowTests
         Assert.Contains("does not follow", unknown.Stderr, StringComparison.Ordinal);
         var garbage = await MeroctlAsync(node2, expectedExit: 2, "namespace", "join", ns, "{nope");
         Assert.Contains("not valid JSON", garbage.Stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<string?> EventuallyGetAsync(MerodProcess node, string context, string key)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string? value = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var rpc = await node.Http.ExecuteAsync(context, "get", new { key });
+            if (rpc.TryGetProperty("result", out var result) && result.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.String)
+            {
+                value = output.GetString();
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        return value;
     }
 
     private static async Task<Dictionary<string, string>> MembersAsync(MerodProcess node, string ns) =>

@@ -111,6 +111,9 @@ public sealed class NodeConfigFile
         public long IntervalMs { get; set; } = 5_000;
 
         public long FrequencyMs { get; set; } = 10_000;
+
+        /// <summary>Ours (issue #7): how often each context gossips its (root, heads) heartbeat.</summary>
+        public long HeartbeatIntervalMs { get; set; } = 30_000;
     }
 
     public sealed class PathSection

@@ -28,6 +28,9 @@ public sealed record NodeOptions
     /// <summary>The guest fetch host function; disabled unless [runtime.fetch] enables it.</summary>
     public Mero.Runtime.FetchPolicy Fetch { get; init; } = Mero.Runtime.FetchPolicy.Disabled;
 
+    /// <summary>Context replication timings (<c>[sync]</c>).</summary>
+    public Mero.Node.Replication.ReplicationOptions Replication { get; init; } = new();
+
     /// <summary>The libp2p side; null runs the node without networking (benchmarks, single-node tests).</summary>
     public SwarmOptions? Swarm { get; init; }
 
@@ -39,6 +42,15 @@ public sealed record NodeOptions
         }
 
         RuntimeLimits.Validate();
+        try
+        {
+            Replication.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new NodeConfigException("[sync]: " + ex.Message, ex);
+        }
+
         foreach (var address in (IEnumerable<string>)[.. Swarm?.Listen ?? [], .. Swarm?.BootstrapNodes ?? []])
         {
             if (!Multiaddr.TryParse(address, out _))
@@ -90,6 +102,12 @@ public sealed record NodeOptions
                 MaxXCalls = limits.MaxXcalls,
                 MaxStorageKeySize = limits.MaxStorageKeySize,
                 MaxStorageValueSize = limits.MaxStorageValueSize,
+            },
+            Replication = new Mero.Node.Replication.ReplicationOptions
+            {
+                RequestTimeout = TimeSpan.FromMilliseconds(config.Sync.TimeoutMs),
+                FollowRetryInterval = TimeSpan.FromMilliseconds(config.Sync.IntervalMs),
+                HeartbeatInterval = TimeSpan.FromMilliseconds(config.Sync.HeartbeatIntervalMs),
             },
             Fetch = config.Runtime.Fetch.Enabled
                 ? Mero.Runtime.FetchPolicy.AllowOnly([.. config.Runtime.Fetch.AllowedHosts])

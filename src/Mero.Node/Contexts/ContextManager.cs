@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Mero.Crypto;
 using Mero.Node.Applications;
 using Mero.Node.Events;
+using Mero.Node.Replication;
 using Mero.Runtime;
 using Mero.Primitives.Clock;
 using Mero.State.Crdt;
@@ -33,6 +34,8 @@ public sealed partial class ContextManager : BackgroundService
     private readonly IRuntimeBlobStore _blobs;
     private readonly FetchPolicy _fetchPolicy;
     private readonly HybridLogicalClock _clock;
+    private readonly IContextAuthority? _authority;
+    private readonly ReplicationOutbox? _outbox;
 
     public ContextManager(
         MeroStore store,
@@ -41,8 +44,12 @@ public sealed partial class ContextManager : BackgroundService
         TimeProvider time,
         ILogger<ContextManager> logger,
         EventBus? events = null,
-        FetchPolicy? fetchPolicy = null)
+        FetchPolicy? fetchPolicy = null,
+        IContextAuthority? authority = null,
+        ReplicationOutbox? outbox = null)
     {
+        _authority = authority;
+        _outbox = outbox;
         _blobs = new StoreBlobStore(store);
         _fetchPolicy = fetchPolicy ?? FetchPolicy.Disabled;
         _clock = new HybridLogicalClock(default, time);
@@ -88,7 +95,7 @@ public sealed partial class ContextManager : BackgroundService
         {
             await foreach (var command in _mailbox.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                Handle(command);
+                await HandleAsync(command).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -114,7 +121,7 @@ public sealed partial class ContextManager : BackgroundService
         return await command.Completion.Task.WaitAsync(ct).ConfigureAwait(false);
     }
 
-    private void Handle(ContextCommand command)
+    private async Task HandleAsync(ContextCommand command)
     {
         try
         {
@@ -124,13 +131,16 @@ public sealed partial class ContextManager : BackgroundService
                     create.Completion.TrySetResult(Create(create));
                     break;
                 case ExecuteCommand execute:
-                    execute.Completion.TrySetResult(Execute(execute));
+                    execute.Completion.TrySetResult(await ExecuteAsync(execute).ConfigureAwait(false));
                     break;
                 case JoinContextCommand join:
                     join.Completion.TrySetResult(Join(join));
                     break;
                 case DeleteContextCommand delete:
                     delete.Completion.TrySetResult(Delete(delete.ContextId));
+                    break;
+                default:
+                    await HandleReplicationAsync(command).ConfigureAwait(false);
                     break;
             }
         }
@@ -159,10 +169,11 @@ public sealed partial class ContextManager : BackgroundService
         using var member = command.MemberSeed is { } memberSeed ? Ed25519KeyPair.FromSeed(memberSeed) : Ed25519KeyPair.Generate();
         var transaction = new CrdtTransaction(_store, contextId, member.PublicKey, _clock);
         var privateState = new PrivateStateStorage(_store, contextId);
+        Outcome? initOutcome = null;
         if (module.ExportedFunctions.Contains(InitMethod))
         {
             var args = command.InitArgs.Length == 0 ? "{}"u8.ToArray() : command.InitArgs;
-            var outcome = Run(module, InitMethod, args, contextId, member.PublicKey, transaction, ServicesFor(contextId, privateState, null), command.Token);
+            var outcome = initOutcome = Run(module, InitMethod, args, contextId, member.PublicKey, transaction, ServicesFor(contextId, privateState, null), command.Token);
             if (!outcome.Success)
             {
                 throw new NodeException(NodeErrorKind.InvalidInput, $"the application's init failed: {outcome.Error?.Message}");
@@ -170,13 +181,29 @@ public sealed partial class ContextManager : BackgroundService
         }
 
         using var batch = _store.CreateBatch();
-        var rootHash = transaction.Commit(batch).RootHash;
+        var commit = transaction.Commit(batch);
+        var rootHash = commit.RootHash;
         var record = new ContextRecord(contextId, command.ApplicationId, rootHash, _time.GetUtcNow().ToUnixTimeMilliseconds(), command.Name);
+        var identity = new ContextIdentity(member.PublicKey, member.ExportSeed());
         privateState.WriteTo(batch);
         batch.Put(Column.Context, contextId.AsSpan(), record.Encode());
-        ContextIdentities.Put(batch, contextId, new ContextIdentity(member.PublicKey, member.ExportSeed()));
+        ContextIdentities.Put(batch, contextId, identity);
+
+        // The init's writes are the DAG's genesis op, so a member that joins later knows there is
+        // state to fetch even before anyone else writes (contexts that never replicate pay one op).
+        ContextOp? genesis = null;
+        if (commit.Changed)
+        {
+            genesis = RecordLocalOp(batch, contextId, identity, commit, initOutcome!, null);
+        }
+
         _store.Commit(batch);
+        if (genesis is not null)
+        {
+            CommitHeads(contextId, [genesis.Id]);
+        }
         LogCreated(_logger, contextId.ToString(), command.ApplicationId.ToString());
+        _outbox?.Post(new ReplicationNotice.ContextFollowed(contextId));
         return new CreatedContext(contextId, member.PublicKey, rootHash);
     }
 
@@ -195,14 +222,16 @@ public sealed partial class ContextManager : BackgroundService
         ContextIdentities.Put(batch, command.ContextId, new ContextIdentity(member.PublicKey, member.ExportSeed()));
         _store.Commit(batch);
         LogJoined(_logger, command.ContextId.ToString(), command.ApplicationId.ToString());
+        _outbox?.Post(new ReplicationNotice.ContextFollowed(command.ContextId));
         return true;
     }
 
-    private ExecutionReport Execute(ExecuteCommand command)
+    private async Task<ExecutionReport> ExecuteAsync(ExecuteCommand command)
     {
         var context = Get(command.ContextId)
             ?? throw new NodeException(NodeErrorKind.NotFound, $"context {command.ContextId} not found");
-        var executor = ResolveExecutor(command.ContextId, command.Executor);
+        var member = ResolveExecutor(command.ContextId, command.Executor);
+        var executor = member.PublicKey;
         var module = _applications.LoadModule(context.ApplicationId);
         var transaction = new CrdtTransaction(_store, context.Id, executor, _clock);
         var privateState = new PrivateStateStorage(_store, context.Id);
@@ -216,6 +245,9 @@ public sealed partial class ContextManager : BackgroundService
         var rootHash = context.RootHash;
         var changes = transaction.HasChanges ? transaction.ChangeCount : 0;
         CrdtDelta? delta = null;
+        ContextOp? op = null;
+        var replicated = transaction.HasChanges && await IsGovernedAsync(context.Id, command.Token).ConfigureAwait(false);
+        var governanceHeads = replicated ? await AuthorizeLocalWriteAsync(context.Id, executor, command.Token).ConfigureAwait(false) : null;
         if (transaction.HasChanges || privateState.HasChanges)
         {
             using var batch = _store.CreateBatch();
@@ -225,10 +257,20 @@ public sealed partial class ContextManager : BackgroundService
                 rootHash = commit.RootHash;
                 delta = commit.Delta;
                 batch.Put(Column.Context, context.Id.AsSpan(), (context with { RootHash = rootHash }).Encode());
+                if (replicated)
+                {
+                    op = RecordLocalOp(batch, context.Id, member, commit, outcome, governanceHeads);
+                }
             }
 
             privateState.WriteTo(batch);
             _store.Commit(batch);
+        }
+
+        if (op is not null)
+        {
+            CommitHeads(op.ContextId, [op.Id]);
+            _outbox?.Post(new ReplicationNotice.OpCommitted(op));
         }
 
         PublishEvents(context.Id, rootHash, outcome, stateChanged: changes > 0);
@@ -255,7 +297,7 @@ public sealed partial class ContextManager : BackgroundService
         }
 
         using var batch = _store.CreateBatch();
-        foreach (var column in new[] { Column.State, Column.PrivateState, Column.Identity })
+        foreach (var column in new[] { Column.State, Column.PrivateState, Column.Identity, Column.Delta })
         {
             foreach (var (key, _) in _store.Scan(column, contextId.ToArray()))
             {
@@ -265,23 +307,23 @@ public sealed partial class ContextManager : BackgroundService
 
         batch.Delete(Column.Context, contextId.AsSpan());
         _store.Commit(batch);
+        ForgetReplicationState(contextId);
         LogDeleted(_logger, contextId.ToString());
         return true;
     }
 
     /// <summary>The executor must be a member whose key this node holds; without one, the first owned member acts.</summary>
-    private PublicKey ResolveExecutor(ContextId contextId, PublicKey? requested)
+    private ContextIdentity ResolveExecutor(ContextId contextId, PublicKey? requested)
     {
         var owned = Identities(contextId).Where(i => i.IsOwned).ToList();
         if (requested is { } key)
         {
-            return owned.Any(i => i.PublicKey == key)
-                ? key
-                : throw new NodeException(NodeErrorKind.Unauthorized, $"{key} is not a member of context {contextId} owned by this node");
+            return owned.FirstOrDefault(i => i.PublicKey == key)
+                ?? throw new NodeException(NodeErrorKind.Unauthorized, $"{key} is not a member of context {contextId} owned by this node");
         }
 
         return owned.Count > 0
-            ? owned[0].PublicKey
+            ? owned[0]
             : throw new NodeException(NodeErrorKind.Unauthorized, $"this node holds no member identity of context {contextId}");
     }
 

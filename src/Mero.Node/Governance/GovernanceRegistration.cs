@@ -13,14 +13,15 @@ public static class GovernanceRegistration
     public static IServiceCollection AddGovernance(IServiceCollection services)
     {
         services.TryAddSingleton(new GovernanceOptions());
-        services.AddSingleton<IGovernedContexts>(sp => new ManagedGovernedContexts(sp.GetRequiredService<ContextManager>()));
+        services.AddSingleton<IGovernedContexts>(sp => new ManagedGovernedContexts(sp.GetRequiredService<ContextManager>));
         services.AddSingleton(sp => new GovernanceService(
             sp.GetRequiredService<MeroStore>(),
             sp.GetRequiredService<IGovernedContexts>(),
             sp.GetRequiredService<ReplicationNetwork>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<GovernanceOptions>()));
+            sp.GetRequiredService<GovernanceOptions>(),
+            sp.GetService<ReplicationOutbox>()));
         services.AddHostedService(sp => sp.GetRequiredService<GovernanceService>());
         services.AddSingleton<IContextAuthority, GovernanceContextAuthority>();
         return services;

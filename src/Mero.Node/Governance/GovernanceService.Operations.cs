@@ -35,6 +35,9 @@ public sealed partial class GovernanceService
             var created = await _contexts.CreateAsync(application, initArgs, name, seed, ct).ConfigureAwait(false);
             await IssueAsync(ns, new RegisterContextOp(ns, created.ContextId), ct).ConfigureAwait(false);
             await IssueAsync(ns, new JoinContextOp(ns, created.ContextId), ct).ConfigureAwait(false);
+
+            // The context manager announced the context before it was registered (so not yet governed): announce it again.
+            _outbox?.Post(new Replication.ReplicationNotice.ContextFollowed(created.ContextId));
             LogNamespaceCreated(_logger, ns, created.ContextId, application);
             return new CreatedNamespace(ns, created.ContextId, created.MemberPublicKey);
         }

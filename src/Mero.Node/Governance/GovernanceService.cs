@@ -29,6 +29,7 @@ public sealed partial class GovernanceService : IHostedService, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly GovernanceOptions _options;
     private readonly GovernanceActor _actor;
+    private readonly ReplicationOutbox? _outbox;
     private readonly ConcurrentDictionary<GroupId, byte> _followed = new();
     private readonly ConcurrentDictionary<GroupId, SemaphoreSlim> _catchUpGates = new();
     private readonly CancellationTokenSource _stop = new();
@@ -41,8 +42,10 @@ public sealed partial class GovernanceService : IHostedService, IAsyncDisposable
         ReplicationNetwork network,
         TimeProvider time,
         ILoggerFactory loggers,
-        GovernanceOptions? options = null)
+        GovernanceOptions? options = null,
+        ReplicationOutbox? outbox = null)
     {
+        _outbox = outbox;
         ArgumentNullException.ThrowIfNull(loggers);
         _store = store;
         _contexts = contexts;

@@ -14,12 +14,15 @@ public interface IGovernedContexts
     Task<bool> JoinAsync(ContextId contextId, ApplicationId applicationId, byte[] memberSeed, CancellationToken ct);
 }
 
-/// <summary>The node's implementation over <see cref="ContextManager"/>.</summary>
-public sealed class ManagedGovernedContexts(ContextManager contexts) : IGovernedContexts
+/// <summary>
+/// The node's implementation over <see cref="ContextManager"/>, resolved on first use: the context
+/// manager takes the context authority, which reads governance, so a constructor dependency would be a cycle.
+/// </summary>
+public sealed class ManagedGovernedContexts(Func<ContextManager> contexts) : IGovernedContexts
 {
     public Task<CreatedContext> CreateAsync(ApplicationId applicationId, byte[]? initArgs, string? name, byte[] memberSeed, CancellationToken ct) =>
-        contexts.CreateAsync(applicationId, initArgs, null, name, memberSeed, ct);
+        contexts().CreateAsync(applicationId, initArgs, null, name, memberSeed, ct);
 
     public Task<bool> JoinAsync(ContextId contextId, ApplicationId applicationId, byte[] memberSeed, CancellationToken ct) =>
-        contexts.JoinAsync(contextId, applicationId, memberSeed, ct);
+        contexts().JoinAsync(contextId, applicationId, memberSeed, ct);
 }

@@ -12,16 +12,14 @@ public class BroadcastMessageTests
 
     private static Hash H(byte fill) => Hash.FromBytes(Enumerable.Repeat(fill, 32).ToArray());
 
-    private static StateDelta SampleDelta(byte[]? events = null, IReadOnlyList<Hash>? governance = null) => new(
+    private static StateDelta SampleDelta(IReadOnlyList<Hash>? governance = null) => new(
         ContextId.FromBytes(Enumerable.Repeat((byte)1, 32).ToArray()),
         PublicKey.FromBytes(Enumerable.Repeat((byte)2, 32).ToArray()),
         H(3),
         [H(4), H(5)],
         new HybridTimestamp(HybridTimestamp.Pack(1_750_000_000_123, 7), PublicKey.FromBytes(Enumerable.Repeat((byte)2, 32).ToArray())),
-        H(6),
         [9, 8, 7, 6, 5],
         Enumerable.Range(0, WireLimits.NonceLength).Select(i => (byte)i).ToArray(),
-        events,
         governance,
         H(10),
         Enumerable.Repeat((byte)0xAB, WireLimits.SignatureLength).ToArray());
@@ -29,7 +27,7 @@ public class BroadcastMessageTests
     public static TheoryData<BroadcastMessage> Samples() => new()
     {
         SampleDelta(),
-        SampleDelta(events: [1, 2, 3], governance: [H(11)]),
+        SampleDelta(governance: [H(11)]),
         new HashHeartbeat(ContextId.FromBytes(Enumerable.Repeat((byte)1, 32).ToArray()), H(2), [H(3), H(4), H(5)]),
         new NamespaceGovernanceDelta(GroupId.FromBytes(Enumerable.Repeat((byte)1, 32).ToArray()), H(2), [H(3)], [1, 2, 3, 4]),
         new NamespaceStateHeartbeat(GroupId.FromBytes(Enumerable.Repeat((byte)1, 32).ToArray()), []),
@@ -48,17 +46,15 @@ public class BroadcastMessageTests
     [Fact]
     public void A_state_delta_keeps_every_field()
     {
-        var original = SampleDelta(events: [42], governance: [H(12), H(13)]);
+        var original = SampleDelta(governance: [H(12), H(13)]);
         var decoded = Assert.IsType<StateDelta>(BroadcastMessage.Decode(original.Encode()));
         Assert.Equal(original.ContextId, decoded.ContextId);
         Assert.Equal(original.AuthorId, decoded.AuthorId);
         Assert.Equal(original.DeltaId, decoded.DeltaId);
         Assert.Equal(original.ParentIds, decoded.ParentIds);
         Assert.Equal(original.Hlc, decoded.Hlc);
-        Assert.Equal(original.RootHash, decoded.RootHash);
         Assert.Equal(original.Artifact, decoded.Artifact);
         Assert.Equal(original.Nonce, decoded.Nonce);
-        Assert.Equal(original.Events, decoded.Events);
         Assert.Equal(original.GovernanceHeads, decoded.GovernanceHeads);
         Assert.Equal(original.KeyId, decoded.KeyId);
         Assert.Equal(original.Signature, decoded.Signature);
@@ -101,7 +97,7 @@ public class BroadcastMessageTests
     [Fact]
     public void Random_bytes_and_bit_flips_only_ever_fail_with_a_borsh_error()
     {
-        var valid = SampleDelta(events: [1], governance: [H(1)]).Encode();
+        var valid = SampleDelta(governance: [H(1)]).Encode();
         for (var i = 0; i < 5_000; i++)
         {
             var bytes = i % 2 == 0 ? RandomBytes(Seeded.Next(0, 400)) : Flip(valid);

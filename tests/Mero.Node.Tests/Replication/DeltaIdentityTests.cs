@@ -17,7 +17,7 @@ public class DeltaIdentityTests
     {
         var hlc = new HybridTimestamp(HybridTimestamp.Pack(1000, 1), author.PublicKey);
         var id = DeltaIdentity.ComputeId(Context, [H(4)], hlc, author.PublicKey, [1, 2, 3]);
-        return new StateDelta(Context, author.PublicKey, id, [H(4)], hlc, H(6), [0xCC], new byte[WireLimits.NonceLength], null, governance, H(7),
+        return new StateDelta(Context, author.PublicKey, id, [H(4)], hlc, [0xCC], new byte[WireLimits.NonceLength], governance, H(7),
             DeltaIdentity.Sign(author, Context, id, governance));
     }
 

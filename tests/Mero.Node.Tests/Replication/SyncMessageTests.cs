@@ -25,8 +25,8 @@ public class SyncMessageTests
     {
         new DagHeadsResponse([H(1), H(2)], H(3)),
         new DeltasResponse([[1, 2, 3], []], [H(9)]),
-        new SnapshotPage([5, 6, 7], 300, [1], H(4)),
-        new SnapshotPage([], 0, null, H(4)),
+        new SnapshotPage([5, 6, 7], 300, [1], H(4), [H(5), H(6)]),
+        new SnapshotPage([], 0, null, H(4), []),
         new GroupKeyResponse([1, 2, 3, 4]),
         new NotMaterialized(),
         new SyncRefused("not a member"),
@@ -74,7 +74,7 @@ public class SyncMessageTests
         Assert.Contains("byte limit 0", Assert.Throws<BorshException>(() => SyncRequest.Decode(new SnapshotRequest(Context, Party, null, 0).Encode())).Message);
         Assert.Contains("outside", Assert.Throws<BorshException>(() => SyncRequest.Decode(new SnapshotRequest(Context, Party, null, SyncProtocol.MaxPageBytes + 1).Encode())).Message);
 
-        var bomb = new SnapshotPage([1], SyncProtocol.MaxDecompressedPageBytes + 1, null, H(1));
+        var bomb = new SnapshotPage([1], SyncProtocol.MaxDecompressedPageBytes + 1, null, H(1), []);
         Assert.Contains("decompressed", Assert.Throws<BorshException>(() => SyncResponse.Decode(bomb.Encode())).Message);
 
         var longReason = new SyncRefused(new string('x', SyncProtocol.MaxReasonBytes + 1));

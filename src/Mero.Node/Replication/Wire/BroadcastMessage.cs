@@ -51,8 +51,10 @@ public abstract record BroadcastMessage
 }
 
 /// <summary>
-/// One execute's committed CRDT actions as a signed DAG op of a context. The artifact and events
-/// are ciphertext under the context key named by <see cref="KeyId"/> (SHA-256 of the key).
+/// One execute's committed CRDT actions as a signed DAG op of a context. <see cref="Artifact"/> is
+/// the sealed payload (the author's root after the op, the CRDT actions and the events, in one
+/// ciphertext under the context key named by <see cref="KeyId"/>): as upstream, only routing and
+/// causality metadata travel in clear.
 /// </summary>
 public sealed record StateDelta(
     ContextId ContextId,
@@ -60,10 +62,8 @@ public sealed record StateDelta(
     Hash DeltaId,
     IReadOnlyList<Hash> ParentIds,
     HybridTimestamp Hlc,
-    Hash RootHash,
     byte[] Artifact,
     byte[] Nonce,
-    byte[]? Events,
     IReadOnlyList<Hash>? GovernanceHeads,
     Hash KeyId,
     byte[] Signature) : BroadcastMessage
@@ -77,8 +77,7 @@ public sealed record StateDelta(
         writer.WriteId(ContextId).WriteId(AuthorId).WriteId(DeltaId);
         WriteHashes(writer, ParentIds);
         Hlc.WriteBorsh(writer);
-        writer.WriteId(RootHash).WriteBytes(Artifact).WriteFixed(Nonce);
-        writer.WriteOption(Events, static (w, e) => w.WriteBytes(e));
+        writer.WriteBytes(Artifact).WriteFixed(Nonce);
         writer.WriteOption(GovernanceHeads, static (w, h) => WriteHashes(w, h));
         writer.WriteId(KeyId).WriteFixed(Signature);
     }
@@ -90,14 +89,12 @@ public sealed record StateDelta(
         var deltaId = reader.ReadId<IdKinds.Hash>();
         var parents = ReadHashes(ref reader, WireLimits.MaxParents, "parent ids");
         var hlc = HybridTimestamp.ReadBorsh(ref reader);
-        var root = reader.ReadId<IdKinds.Hash>();
-        var artifact = reader.ReadBytes(WireLimits.MaxArtifactBytes);
+        var artifact = reader.ReadBytes(WireLimits.MaxArtifactBytes + WireLimits.MaxEventsBytes);
         var nonce = ReadFixedArray(ref reader, WireLimits.NonceLength);
-        var events = reader.ReadOptionTag() ? reader.ReadBytes(WireLimits.MaxEventsBytes) : null;
         var governance = reader.ReadOptionTag() ? ReadHashes(ref reader, WireLimits.MaxParents, "governance heads") : null;
         var keyId = reader.ReadId<IdKinds.Hash>();
         var signature = ReadFixedArray(ref reader, WireLimits.SignatureLength);
-        return new StateDelta(contextId, author, deltaId, parents, hlc, root, artifact, nonce, events, governance, keyId, signature);
+        return new StateDelta(contextId, author, deltaId, parents, hlc, artifact, nonce, governance, keyId, signature);
     }
 }
 

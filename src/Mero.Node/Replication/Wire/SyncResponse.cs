@@ -73,9 +73,10 @@ public sealed record DeltasResponse(IReadOnlyList<byte[]> Deltas, IReadOnlyList<
 
 /// <summary>
 /// One snapshot page: compressed records, the cursor to resume after (none on the last page), and
-/// the root the whole snapshot must hash to, so the receiver can check before it swaps state in.
+/// the root the whole snapshot must hash to, so the receiver can check before it swaps state in, and
+/// the DAG heads that root belongs to (the boundary later ops build on).
 /// </summary>
-public sealed record SnapshotPage(byte[] Payload, uint UncompressedLength, byte[]? Cursor, Hash BoundaryRoot) : SyncResponse
+public sealed record SnapshotPage(byte[] Payload, uint UncompressedLength, byte[]? Cursor, Hash BoundaryRoot, IReadOnlyList<Hash> BoundaryHeads) : SyncResponse
 {
     internal const byte VariantTag = 2;
 
@@ -86,6 +87,7 @@ public sealed record SnapshotPage(byte[] Payload, uint UncompressedLength, byte[
         writer.WriteBytes(Payload).WriteU32(UncompressedLength);
         writer.WriteOption(Cursor, static (w, c) => w.WriteBytes(c));
         writer.WriteId(BoundaryRoot);
+        BroadcastMessage.WriteHashes(writer, BoundaryHeads);
     }
 
     internal static SnapshotPage ReadBody(ref BorshReader reader)
@@ -98,7 +100,8 @@ public sealed record SnapshotPage(byte[] Payload, uint UncompressedLength, byte[
         }
 
         var cursor = reader.ReadOptionTag() ? reader.ReadBytes(SyncProtocol.MaxCursorBytes) : null;
-        return new SnapshotPage(payload, length, cursor, reader.ReadId<IdKinds.Hash>());
+        var root = reader.ReadId<IdKinds.Hash>();
+        return new SnapshotPage(payload, length, cursor, root, BroadcastMessage.ReadHashes(ref reader, WireLimits.MaxHeads, "boundary heads"));
     }
 }
 

@@ -1,0 +1,414 @@
+using Mero.Crypto;
+using Mero.Node.Events;
+using Mero.Node.Replication;
+using Mero.Primitives;
+using Mero.Primitives.Clock;
+using Mero.Runtime;
+using Mero.State.Crdt;
+using Mero.Store;
+using Microsoft.Extensions.Logging;
+
+namespace Mero.Node.Contexts;
+
+/// <summary>What became of a remote op handed to the context manager.</summary>
+public enum RemoteApplyStatus
+{
+    /// <summary>Applied now (with every buffered descendant it released).</summary>
+    Applied,
+
+    /// <summary>Already in the DAG (or already waiting): nothing changed.</summary>
+    Duplicate,
+
+    /// <summary>Buffered until its missing parents arrive.</summary>
+    Pending,
+
+    /// <summary>Not applied: unknown context, a malformed artifact or a full buffer.</summary>
+    Rejected,
+}
+
+public sealed record RemoteApplyResult(RemoteApplyStatus Status, IReadOnlyList<Hash> MissingParents, int AppliedCount, string? Reason = null);
+
+/// <summary>
+/// A consistent copy of a context's materialized state, taken between two commits, with the ids
+/// of every op it already contains (so the receiver never applies them again as new heads).
+/// </summary>
+public sealed record ContextSnapshot(ContextId ContextId, Hash RootHash, IReadOnlyList<Hash> Heads, IReadOnlyList<KeyValuePair<byte[], byte[]>> Records, IReadOnlyList<Hash> KnownOps);
+
+/// <summary>
+/// The context DAG side of the manager: local commits become signed ops, remote ops are applied
+/// in causal order without running the app (buffered until their parents arrive), and snapshots
+/// are captured and installed, all on the manager's one loop so heads and state move together.
+/// </summary>
+public sealed partial class ContextManager
+{
+    /// <summary>Most ops buffered per context while their parents are missing.</summary>
+    public const int MaxPendingOpsPerContext = 10_000;
+
+    private readonly Dictionary<ContextId, HashSet<Hash>> _heads = [];
+    private readonly Dictionary<ContextId, PendingOps> _pending = [];
+    private readonly HashSet<ContextId> _governed = [];
+
+    /// <summary>Remote ops whose author's root differed from ours although we had exactly its parents.</summary>
+    public long RootMismatches { get; private set; }
+
+    public Task<RemoteApplyResult> ApplyRemoteAsync(ContextOp op, CancellationToken ct) =>
+        SendAsync(new ApplyRemoteOpCommand(op, ct), ct);
+
+    public Task<ContextSnapshot?> CaptureSnapshotAsync(ContextId contextId, CancellationToken ct) =>
+        SendAsync(new CaptureSnapshotCommand(contextId, ct), ct);
+
+    /// <summary>Replaces the state of a context that has no ops yet with a peer's snapshot; false if refused.</summary>
+    public Task<bool> InstallSnapshotAsync(ContextSnapshot snapshot, CancellationToken ct) =>
+        SendAsync(new InstallSnapshotCommand(snapshot, ct), ct);
+
+    /// <summary>The context's DAG heads as stored (the last committed view).</summary>
+    public IReadOnlyList<Hash> Heads(ContextId contextId) => ContextOpLog.Heads(_store, contextId);
+
+    /// <summary>True when the context has neither ops nor a snapshot checkpoint: a fresh joiner.</summary>
+    public bool HasEmptyDag(ContextId contextId) => Heads(contextId).Count == 0;
+
+    public bool Knows(ContextId contextId, Hash opId) => ContextOpLog.Contains(_store, contextId, opId);
+
+    /// <summary>A committed op of the context's DAG; null if unknown or known only as a snapshot checkpoint.</summary>
+    public ContextOp? GetOp(ContextId contextId, Hash opId) => ContextOpLog.Get(_store, contextId, opId);
+
+    private async Task HandleReplicationAsync(ContextCommand command)
+    {
+        switch (command)
+        {
+            case ApplyRemoteOpCommand apply:
+                apply.Completion.TrySetResult(ApplyRemote(apply.Op));
+                break;
+            case CaptureSnapshotCommand capture:
+                capture.Completion.TrySetResult(Capture(capture.ContextId));
+                break;
+            case InstallSnapshotCommand install:
+                install.Completion.TrySetResult(Install(install.Snapshot));
+                break;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    private async ValueTask<bool> IsGovernedAsync(ContextId contextId, CancellationToken ct)
+    {
+        if (_authority is null)
+        {
+            return false;
+        }
+
+        if (_governed.Contains(contextId))
+        {
+            return true;
+        }
+
+        // Only "governed" is cached: a context can become governed (registered) but never stops.
+        if (await _authority.IsGovernedAsync(contextId, ct).ConfigureAwait(false))
+        {
+            _governed.Add(contextId);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Returns the governance heads to stamp on the op, or throws when the executor may not write.</summary>
+    private async Task<IReadOnlyList<Hash>> AuthorizeLocalWriteAsync(ContextId contextId, PublicKey executor, CancellationToken ct)
+    {
+        var verdict = await _authority!.AuthorizeWriteAsync(contextId, executor, null, ct).ConfigureAwait(false);
+        if (verdict != WriteVerdict.Allowed)
+        {
+            LogLocalWriteDiscarded(_logger, contextId.ToString(), executor.ToString(), verdict.ToString());
+            throw new NodeException(NodeErrorKind.Unauthorized, verdict == WriteVerdict.ReadOnly
+                ? $"{executor} is a ReadOnly member of context {contextId}: its state changes were discarded"
+                : $"{executor} may not change context {contextId} ({verdict}): its state changes were discarded");
+        }
+
+        return await _authority.GovernanceHeadsAsync(contextId, ct).ConfigureAwait(false);
+    }
+
+    private ContextOp RecordLocalOp(StoreBatch batch, ContextId contextId, ContextIdentity member, CrdtCommit commit, Outcome outcome, IReadOnlyList<Hash>? governanceHeads)
+    {
+        var parents = HeadsOf(contextId).Order().ToArray();
+        var hlc = _clock.Now();
+        var artifact = commit.Delta.Encode();
+        var id = DeltaIdentity.ComputeId(contextId, parents, hlc, member.PublicKey, artifact);
+        using var key = Ed25519KeyPair.FromSeed(member.Seed!);
+        var signature = DeltaIdentity.Sign(key, contextId, id, governanceHeads);
+        var events = outcome.Events.Select(e => new OpEvent(e.Kind, e.Data, e.Handler)).ToList();
+        var op = new ContextOp(contextId, id, parents, hlc, member.PublicKey, artifact, commit.RootHash, events, governanceHeads, signature);
+        ContextOpLog.Put(batch, op);
+        ContextOpLog.PutHeads(batch, contextId, [id]);
+        return op;
+    }
+
+    private HashSet<Hash> HeadsOf(ContextId contextId)
+    {
+        if (!_heads.TryGetValue(contextId, out var heads))
+        {
+            heads = [.. ContextOpLog.Heads(_store, contextId)];
+            _heads[contextId] = heads;
+        }
+
+        return heads;
+    }
+
+    private void CommitHeads(ContextId contextId, IEnumerable<Hash> heads) => _heads[contextId] = [.. heads];
+
+    private void ForgetReplicationState(ContextId contextId)
+    {
+        _heads.Remove(contextId);
+        _pending.Remove(contextId);
+        _governed.Remove(contextId);
+    }
+
+    private RemoteApplyResult ApplyRemote(ContextOp op)
+    {
+        if (Get(op.ContextId) is null)
+        {
+            return new RemoteApplyResult(RemoteApplyStatus.Rejected, [], 0, $"context {op.ContextId} is not joined here");
+        }
+
+        if (ContextOpLog.Contains(_store, op.ContextId, op.Id))
+        {
+            return new RemoteApplyResult(RemoteApplyStatus.Duplicate, [], 0);
+        }
+
+        var pending = _pending.TryGetValue(op.ContextId, out var p) ? p : _pending[op.ContextId] = new PendingOps();
+        if (pending.Contains(op.Id))
+        {
+            return new RemoteApplyResult(RemoteApplyStatus.Duplicate, pending.MissingFor(op, id => ContextOpLog.Contains(_store, op.ContextId, id)), 0);
+        }
+
+        var missing = op.Parents.Where(parent => !ContextOpLog.Contains(_store, op.ContextId, parent)).ToList();
+        if (missing.Count > 0)
+        {
+            if (pending.Count >= MaxPendingOpsPerContext)
+            {
+                return new RemoteApplyResult(RemoteApplyStatus.Rejected, missing, 0, "the pending buffer is full");
+            }
+
+            pending.Add(op, missing);
+            return new RemoteApplyResult(RemoteApplyStatus.Pending, missing, 0);
+        }
+
+        var applied = 0;
+        var ready = new Queue<ContextOp>([op]);
+        while (ready.TryDequeue(out var next))
+        {
+            if (ContextOpLog.Contains(_store, next.ContextId, next.Id))
+            {
+                continue;
+            }
+
+            if (ApplyInOrder(next) is { } reason)
+            {
+                LogRemoteOpRejected(_logger, next.ContextId.ToString(), next.Id.ToString(), reason);
+                if (ReferenceEquals(next, op))
+                {
+                    return new RemoteApplyResult(RemoteApplyStatus.Rejected, [], applied, reason);
+                }
+
+                continue;
+            }
+
+            applied++;
+            foreach (var child in pending.Release(next.Id))
+            {
+                ready.Enqueue(child);
+            }
+        }
+
+        return new RemoteApplyResult(RemoteApplyStatus.Applied, [], applied);
+    }
+
+    /// <summary>Folds one op whose parents are all known; returns why not if it cannot.</summary>
+    private string? ApplyInOrder(ContextOp op)
+    {
+        var context = Get(op.ContextId)!;
+        CrdtDelta delta;
+        try
+        {
+            delta = CrdtDelta.Decode(op.Artifact);
+        }
+        catch (Exception ex) when (ex is BorshException or ArgumentException or FormatException or InvalidDataException)
+        {
+            return $"malformed artifact: {ex.Message}";
+        }
+
+        try
+        {
+            _clock.Observe(op.Hlc);
+        }
+        catch (ClockDriftException ex)
+        {
+            return ex.Message;
+        }
+
+        var transaction = new CrdtTransaction(_store, op.ContextId, op.Author, _clock);
+        using var batch = _store.CreateBatch();
+        try
+        {
+            transaction.Apply(delta);
+        }
+        catch (Exception ex) when (ex is BorshException or ArgumentException or InvalidOperationException or InvalidDataException)
+        {
+            return $"the artifact does not apply: {ex.Message}";
+        }
+
+        var commit = transaction.Commit(batch);
+        var heads = new HashSet<Hash>(HeadsOf(op.ContextId));
+        heads.ExceptWith(op.Parents);
+        heads.Add(op.Id);
+        ContextOpLog.Put(batch, op);
+        ContextOpLog.PutHeads(batch, op.ContextId, heads);
+        batch.Put(Column.Context, op.ContextId.AsSpan(), (context with { RootHash = commit.RootHash }).Encode());
+        _store.Commit(batch);
+        CommitHeads(op.ContextId, heads);
+
+        // Same parents, same ops: the author's root must be ours; otherwise the engines disagree.
+        if (heads.Count == 1 && commit.RootHash != op.RootHash)
+        {
+            RootMismatches++;
+            LogRootMismatch(_logger, op.ContextId.ToString(), op.Id.ToString(), op.RootHash.ToString(), commit.RootHash.ToString());
+        }
+
+        _events?.Publish(new ContextEvent(op.ContextId, commit.RootHash, [.. op.Events.Select(e => new AppEvent(e.Kind, e.Data, e.Handler))]));
+        return null;
+    }
+
+    private ContextSnapshot? Capture(ContextId contextId)
+    {
+        if (Get(contextId) is not { } context)
+        {
+            return null;
+        }
+
+        var records = _store.Scan(Column.State, contextId.ToArray()).ToList();
+        return new ContextSnapshot(contextId, context.RootHash, [.. HeadsOf(contextId).Order()], records, ContextOpLog.KnownIds(_store, contextId));
+    }
+
+    private bool Install(ContextSnapshot snapshot)
+    {
+        if (Get(snapshot.ContextId) is not { } context || HeadsOf(snapshot.ContextId).Count > 0)
+        {
+            return false;
+        }
+
+        var prefix = snapshot.ContextId.ToArray();
+        using var batch = _store.CreateBatch();
+        foreach (var (key, _) in _store.Scan(Column.State, prefix))
+        {
+            batch.Delete(Column.State, key);
+        }
+
+        foreach (var (key, value) in snapshot.Records)
+        {
+            if (!key.AsSpan().StartsWith(prefix))
+            {
+                return false;
+            }
+
+            batch.Put(Column.State, key, value);
+        }
+
+        foreach (var id in snapshot.Heads.Concat(snapshot.KnownOps))
+        {
+            ContextOpLog.PutCheckpoint(batch, snapshot.ContextId, id);
+        }
+
+        ContextOpLog.PutHeads(batch, snapshot.ContextId, snapshot.Heads);
+        batch.Put(Column.Context, snapshot.ContextId.AsSpan(), (context with { RootHash = snapshot.RootHash }).Encode());
+        _store.Commit(batch);
+        CommitHeads(snapshot.ContextId, snapshot.Heads);
+        LogSnapshotInstalled(_logger, snapshot.ContextId.ToString(), snapshot.Records.Count, snapshot.RootHash.ToString());
+        _events?.Publish(new ContextEvent(snapshot.ContextId, snapshot.RootHash, []));
+
+        // Ops that waited on something the snapshot contains can go now.
+        if (_pending.TryGetValue(snapshot.ContextId, out var pending))
+        {
+            foreach (var id in snapshot.Heads.Concat(snapshot.KnownOps))
+            {
+                foreach (var child in pending.Release(id))
+                {
+                    ApplyRemote(child);
+                }
+            }
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded the state changes of {Executor} on {ContextId}: {Verdict}")]
+    private static partial void LogLocalWriteDiscarded(ILogger logger, string contextId, string executor, string verdict);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Remote op {OpId} on {ContextId} rejected: {Reason}")]
+    private static partial void LogRemoteOpRejected(ILogger logger, string contextId, string opId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Root mismatch on {ContextId} after op {OpId}: author says {AuthorRoot}, we have {OurRoot}")]
+    private static partial void LogRootMismatch(ILogger logger, string contextId, string opId, string authorRoot, string ourRoot);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Installed a snapshot of {ContextId}: {Records} records, root {Root}")]
+    private static partial void LogSnapshotInstalled(ILogger logger, string contextId, int records, string root);
+
+    /// <summary>Remote ops waiting for parents, indexed both ways.</summary>
+    private sealed class PendingOps
+    {
+        private readonly Dictionary<Hash, (ContextOp Op, int Missing)> _ops = [];
+        private readonly Dictionary<Hash, List<Hash>> _waitingOn = [];
+
+        public int Count => _ops.Count;
+
+        public bool Contains(Hash id) => _ops.ContainsKey(id);
+
+        public void Add(ContextOp op, IReadOnlyList<Hash> missing)
+        {
+            _ops[op.Id] = (op, missing.Count);
+            foreach (var parent in missing)
+            {
+                if (!_waitingOn.TryGetValue(parent, out var children))
+                {
+                    _waitingOn[parent] = children = [];
+                }
+
+                children.Add(op.Id);
+            }
+        }
+
+        public IReadOnlyList<Hash> MissingFor(ContextOp op, Func<Hash, bool> known) => [.. op.Parents.Where(p => !known(p))];
+
+        /// <summary>Marks <paramref name="parent"/> known and returns the ops that now have every parent.</summary>
+        public IReadOnlyList<ContextOp> Release(Hash parent)
+        {
+            if (!_waitingOn.Remove(parent, out var children))
+            {
+                return [];
+            }
+
+            var ready = new List<ContextOp>();
+            foreach (var child in children)
+            {
+                if (_ops.TryGetValue(child, out var entry))
+                {
+                    if (entry.Missing <= 1)
+                    {
+                        _ops.Remove(child);
+                        ready.Add(entry.Op);
+                    }
+                    else
+                    {
+                        _ops[child] = (entry.Op, entry.Missing - 1);
+                    }
+                }
+            }
+
+            return ready;
+        }
+    }
+}
+
+internal sealed record ApplyRemoteOpCommand(ContextOp Op, CancellationToken Token) : ContextCommand<RemoteApplyResult>;
+
+internal sealed record CaptureSnapshotCommand(ContextId ContextId, CancellationToken Token) : ContextCommand<ContextSnapshot?>;
+
+internal sealed record InstallSnapshotCommand(ContextSnapshot Snapshot, CancellationToken Token) : ContextCommand<bool>;

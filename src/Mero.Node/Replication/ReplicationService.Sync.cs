@@ -1,0 +1,373 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Mero.Node.Contexts;
+using Mero.Node.Replication.Wire;
+using Mero.Primitives;
+using Microsoft.Extensions.Logging;
+
+namespace Mero.Node.Replication;
+
+/// <summary>
+/// The sync protocol, both sides. A session starts with the peer's (heads, root); a fresh joiner
+/// whose root differs takes a snapshot; then unknown heads are fetched as ops, walking parents back
+/// until everything is known, and applied oldest first (the context manager buffers any op whose
+/// parents are still missing).
+/// </summary>
+public sealed partial class ReplicationService
+{
+    /// <summary>Runs one sync of <paramref name="context"/> with <paramref name="peer"/>; false if the peer did not answer usefully.</summary>
+    public async Task<bool> SyncAsync(ContextId context, string peer, CancellationToken ct)
+    {
+        if (!_syncing.TryAdd(context, 0))
+        {
+            return true;
+        }
+
+        try
+        {
+            var party = MemberKey(context);
+            if (await RequestAsync(peer, new DagHeadsRequest(context, party), ct).ConfigureAwait(false) is not DagHeadsResponse heads)
+            {
+                return false;
+            }
+
+            var unknown = heads.DagHeads.Where(h => !_contexts.Knows(context, h)).ToList();
+            if (unknown.Count == 0)
+            {
+                return true;
+            }
+
+            if (_contexts.HasEmptyDag(context) && _contexts.Get(context)?.RootHash != heads.RootHash)
+            {
+                if (!await SnapshotAsync(context, peer, party, ct).ConfigureAwait(false))
+                {
+                    return false;
+                }
+
+                unknown = [.. heads.DagHeads.Where(h => !_contexts.Knows(context, h))];
+            }
+
+            await CatchUpAsync(context, peer, party, unknown, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is PeerUnreachableException or BorshException or TimeoutException or InvalidDataException)
+        {
+            LogSyncFailed(_logger, context.ToString(), peer, ex.Message);
+            return false;
+        }
+        finally
+        {
+            _syncing.TryRemove(context, out _);
+        }
+    }
+
+    private async Task CatchUpAsync(ContextId context, string peer, PublicKey party, IReadOnlyList<Hash> start, CancellationToken ct)
+    {
+        var wanted = new Queue<Hash>(start);
+        var requested = new HashSet<Hash>(start);
+        var fetched = new List<StateDelta>();
+        while (wanted.Count > 0 && fetched.Count < _options.MaxCatchUpOps)
+        {
+            var batch = new List<Hash>();
+            while (batch.Count < SyncProtocol.MaxDeltasPerRequest && wanted.TryDequeue(out var id))
+            {
+                batch.Add(id);
+            }
+
+            if (await RequestAsync(peer, new DeltasRequest(context, party, batch), ct).ConfigureAwait(false) is not DeltasResponse response)
+            {
+                break;
+            }
+
+            foreach (var encoded in response.Deltas)
+            {
+                if (BroadcastMessage.Decode(encoded) is not StateDelta delta || delta.ContextId != context || !requested.Contains(delta.DeltaId))
+                {
+                    throw new InvalidDataException("the peer answered with an op that was not asked for");
+                }
+
+                fetched.Add(delta);
+                foreach (var parent in delta.ParentIds)
+                {
+                    if (!_contexts.Knows(context, parent) && requested.Add(parent))
+                    {
+                        wanted.Enqueue(parent);
+                    }
+                }
+            }
+        }
+
+        // Discovered newest first: applying in reverse puts parents before children almost always.
+        var applied = 0;
+        for (var i = fetched.Count - 1; i >= 0; i--)
+        {
+            if (await ReceiveDeltaAsync(fetched[i], ct).ConfigureAwait(false) is { Status: RemoteApplyStatus.Applied } result)
+            {
+                applied += result.AppliedCount;
+            }
+        }
+
+        LogCaughtUp(_logger, context.ToString(), peer, fetched.Count, applied);
+    }
+
+    private async Task<bool> SnapshotAsync(ContextId context, string peer, PublicKey party, CancellationToken ct)
+    {
+        var records = new List<KeyValuePair<byte[], byte[]>>();
+        var known = new List<Hash>();
+        byte[]? cursor = null;
+        long total = 0;
+        Hash root = default;
+        IReadOnlyList<Hash> boundary = [];
+        do
+        {
+            if (await RequestAsync(peer, new SnapshotRequest(context, party, cursor, (uint)_options.SnapshotPageBytes), ct).ConfigureAwait(false) is not SnapshotPage page)
+            {
+                return false;
+            }
+
+            if (cursor is not null && (page.BoundaryRoot != root || !page.BoundaryHeads.SequenceEqual(boundary)))
+            {
+                throw new InvalidDataException("snapshot pages disagree on their boundary");
+            }
+
+            root = page.BoundaryRoot;
+            boundary = page.BoundaryHeads;
+            total += page.UncompressedLength;
+            if (total > _options.MaxSnapshotBytes)
+            {
+                throw new InvalidDataException($"snapshot larger than {_options.MaxSnapshotBytes} bytes");
+            }
+
+            var key = await _authority!.KeyAsync(context, SnapshotCodec.KeyIdOf(page.Payload), ct).ConfigureAwait(false)
+                ?? throw new InvalidDataException("snapshot sealed under a key this node does not hold");
+            try
+            {
+                var chunk = SnapshotCodec.Open(context, page.Payload, page.UncompressedLength, key, SyncProtocol.MaxDecompressedPageBytes);
+                records.AddRange(chunk.Records);
+                known.AddRange(chunk.KnownOps);
+            }
+            catch (EndOfStreamException ex)
+            {
+                throw new InvalidDataException("snapshot page inflates short of its declared length", ex);
+            }
+
+            cursor = page.Cursor;
+        }
+        while (cursor is not null);
+
+        var installed = await _contexts.InstallSnapshotAsync(new ContextSnapshot(context, root, boundary, records, known), ct).ConfigureAwait(false);
+        LogSnapshot(_logger, context.ToString(), peer, records.Count, total, installed);
+        return installed;
+    }
+
+    private async Task<SyncResponse> RequestAsync(string peer, SyncRequest request, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.RequestTimeout);
+        byte[] bytes;
+        try
+        {
+            bytes = await _transport!.RequestAsync(peer, SyncProtocol.Id, request.Encode(), timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"sync request to {peer} timed out");
+        }
+
+        var response = SyncResponse.Decode(bytes);
+        if (response is SyncRefused refused)
+        {
+            LogSyncFailed(_logger, "-", peer, "refused: " + refused.Reason);
+        }
+
+        return response;
+    }
+
+    private PublicKey MemberKey(ContextId context) =>
+        _contexts.Identities(context).FirstOrDefault(i => i.IsOwned)?.PublicKey
+            ?? throw new InvalidDataException($"this node holds no member key of {context}");
+
+    // ---- serving ----
+
+    private async Task<byte[]> ServeAsync(string fromPeer, ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    {
+        SyncResponse response;
+        try
+        {
+            response = await AnswerAsync(SyncRequest.Decode(bytes.Span), ct).ConfigureAwait(false);
+        }
+        catch (BorshException ex)
+        {
+            response = new SyncRefused("malformed request: " + Truncate(ex.Message));
+        }
+
+        return response.Encode();
+    }
+
+    private async Task<SyncResponse> AnswerAsync(SyncRequest request, CancellationToken ct)
+    {
+        switch (request)
+        {
+            case DagHeadsRequest heads:
+                if (await RefusalAsync(heads.ContextId, heads.PartyId, ct).ConfigureAwait(false) is { } refusedHeads)
+                {
+                    return refusedHeads;
+                }
+
+                var record = _contexts.Get(heads.ContextId)!;
+                return new DagHeadsResponse([.. _contexts.Heads(heads.ContextId).Take(WireLimits.MaxHeads)], record.RootHash);
+            case DeltasRequest deltas:
+                if (await RefusalAsync(deltas.ContextId, deltas.PartyId, ct).ConfigureAwait(false) is { } refusedDeltas)
+                {
+                    return refusedDeltas;
+                }
+
+                if (await _authority!.CurrentKeyAsync(deltas.ContextId, ct).ConfigureAwait(false) is not { } key)
+                {
+                    return new SyncRefused("no key to seal the ops");
+                }
+
+                var found = new List<byte[]>();
+                var missing = new List<Hash>();
+                foreach (var id in deltas.DeltaIds)
+                {
+                    if (_contexts.GetOp(deltas.ContextId, id) is { } op)
+                    {
+                        found.Add(DeltaSealing.Seal(op, key).Encode());
+                    }
+                    else
+                    {
+                        missing.Add(id);
+                    }
+                }
+
+                return new DeltasResponse(found, missing);
+            case SnapshotRequest snapshot:
+                return await RefusalAsync(snapshot.ContextId, snapshot.PartyId, ct).ConfigureAwait(false)
+                    ?? await SnapshotPageAsync(snapshot, ct).ConfigureAwait(false);
+            default:
+                return new SyncRefused("unsupported request");
+        }
+    }
+
+    /// <summary>Only members of a context this node has joined get answers.</summary>
+    private async Task<SyncResponse?> RefusalAsync(ContextId context, PublicKey party, CancellationToken ct)
+    {
+        if (_contexts.Get(context) is null)
+        {
+            return new NotMaterialized();
+        }
+
+        var members = await _authority!.MembersAsync(context, ct).ConfigureAwait(false);
+        return members.Contains(party) ? null : new SyncRefused("not a member of the context");
+    }
+
+    private async Task<SyncResponse> SnapshotPageAsync(SnapshotRequest request, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (id, expired) in _sessions.Where(s => s.Value.ExpiresAt <= now).ToList())
+        {
+            _sessions.TryRemove(id, out _);
+        }
+
+        SnapshotSession session;
+        var index = 0;
+        if (request.Cursor is null)
+        {
+            if (_sessions.Count >= _options.MaxSnapshotSessions)
+            {
+                return new SyncRefused("too many snapshot sessions");
+            }
+
+            if (await _contexts.CaptureSnapshotAsync(request.ContextId, ct).ConfigureAwait(false) is not { } captured)
+            {
+                return new NotMaterialized();
+            }
+
+            session = new SnapshotSession(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), captured, now + _options.SnapshotSessionLifetime);
+            _sessions[session.Id] = session;
+        }
+        else
+        {
+            if (request.Cursor.Length != 20 || !_sessions.TryGetValue(Convert.ToHexString(request.Cursor.AsSpan(0, 16)), out session!) || session.Snapshot.ContextId != request.ContextId)
+            {
+                return new SyncRefused("unknown or expired snapshot cursor");
+            }
+
+            index = (int)BinaryPrimitives.ReadUInt32BigEndian(request.Cursor.AsSpan(16));
+            if (index > session.Snapshot.Records.Count + session.Snapshot.KnownOps.Count)
+            {
+                return new SyncRefused("snapshot cursor out of range");
+            }
+        }
+
+        if (await _authority!.CurrentKeyAsync(request.ContextId, ct).ConfigureAwait(false) is not { } key)
+        {
+            return new SyncRefused("no key to seal the snapshot");
+        }
+
+        // One index runs over the records, then over the contained op ids.
+        var records = session.Snapshot.Records;
+        var known = session.Snapshot.KnownOps;
+        var total = records.Count + known.Count;
+        var pageRecords = new List<KeyValuePair<byte[], byte[]>>();
+        var pageIds = new List<Hash>();
+        long bytes = 8;
+        while (index < total)
+        {
+            var size = index < records.Count ? 8 + records[index].Key.Length + records[index].Value.Length : 32;
+            if (bytes + size > request.ByteLimit && pageRecords.Count + pageIds.Count > 0)
+            {
+                break;
+            }
+
+            bytes += size;
+            if (index < records.Count)
+            {
+                pageRecords.Add(records[index]);
+            }
+            else
+            {
+                pageIds.Add(known[index - records.Count]);
+            }
+
+            index++;
+        }
+
+        byte[]? cursor = null;
+        if (index < total)
+        {
+            cursor = new byte[20];
+            Convert.FromHexString(session.Id).CopyTo(cursor, 0);
+            BinaryPrimitives.WriteUInt32BigEndian(cursor.AsSpan(16), (uint)index);
+            session.ExpiresAt = now + _options.SnapshotSessionLifetime;
+        }
+        else
+        {
+            _sessions.TryRemove(session.Id, out _);
+        }
+
+        var (payload, length) = SnapshotCodec.Seal(request.ContextId, new SnapshotChunk(pageRecords, pageIds), key);
+        return new SnapshotPage(payload, length, cursor, session.Snapshot.RootHash, session.Snapshot.Heads);
+    }
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : text[..200];
+
+    private sealed class SnapshotSession(string id, ContextSnapshot snapshot, DateTimeOffset expiresAt)
+    {
+        public string Id { get; } = id;
+
+        public ContextSnapshot Snapshot { get; } = snapshot;
+
+        public DateTimeOffset ExpiresAt { get; set; } = expiresAt;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "sync of {ContextId} with {Peer} failed: {Reason}")]
+    private static partial void LogSyncFailed(ILogger logger, string contextId, string peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "caught up {ContextId} from {Peer}: fetched {Fetched} ops, applied {Applied}")]
+    private static partial void LogCaughtUp(ILogger logger, string contextId, string peer, int fetched, int applied);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "snapshot of {ContextId} from {Peer}: {Records} records, {Bytes} bytes, installed={Installed}")]
+    private static partial void LogSnapshot(ILogger logger, string contextId, string peer, int records, long bytes, bool installed);
+}

@@ -1,0 +1,315 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Mero.Node.Contexts;
+using Mero.Node.Replication.Wire;
+using Mero.Primitives;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Mero.Node.Replication;
+
+/// <summary>
+/// Moves context ops between nodes. Local commits (from the context manager's outbox) are sealed
+/// and gossiped on <c>context/&lt;id&gt;</c>; received ops are verified (signature, author at the
+/// governance cut, key, content id) and handed to the context manager, which applies them in
+/// causal order; heartbeats carry (root, heads) so a node that missed ops notices and syncs them
+/// over <see cref="SyncProtocol.Id"/>. Convergence never depends on gossip arriving: only on an op
+/// being fetchable later.
+/// </summary>
+public sealed partial class ReplicationService : BackgroundService
+{
+    private readonly ReplicationNetwork _network;
+    private readonly ContextManager _contexts;
+    private readonly IContextAuthority? _authority;
+    private readonly ReplicationOutbox _outbox;
+    private readonly ReplicationOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ReplicationService> _logger;
+    private readonly ConcurrentDictionary<ContextId, byte> _followed = new();
+    private readonly ConcurrentDictionary<ContextId, byte> _syncing = new();
+    private readonly ConcurrentDictionary<string, SnapshotSession> _sessions = new(StringComparer.Ordinal);
+    private IReplicationTransport? _transport;
+    private CancellationToken _stopping;
+
+    public ReplicationService(
+        ReplicationNetwork network,
+        ContextManager contexts,
+        ReplicationOutbox outbox,
+        ReplicationOptions options,
+        TimeProvider time,
+        ILogger<ReplicationService> logger,
+        IContextAuthority? authority = null)
+    {
+        options.Validate();
+        _network = network;
+        _contexts = contexts;
+        _authority = authority;
+        _outbox = outbox;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Ops dropped for a bad signature, an unauthorized author, or content that does not match its id.</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Contexts this node follows on the network.</summary>
+    public IReadOnlyCollection<ContextId> Followed => [.. _followed.Keys];
+
+    private long _rejected;
+
+    public static string TopicOf(ContextId context) => "context/" + context;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        var router = await _network.WhenReadyAsync(stoppingToken).ConfigureAwait(false);
+        if (router is null || _authority is null)
+        {
+            // Off the network: notices still drain so the context manager never blocks.
+            await foreach (var _ in _outbox.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+            }
+
+            return;
+        }
+
+        _transport = router.Transport;
+        var inbox = router.Route("context/");
+        _transport.SetRequestHandler(SyncProtocol.Id, ServeAsync);
+        try
+        {
+            await FollowGovernedContextsAsync(stoppingToken).ConfigureAwait(false);
+            await Task.WhenAll(
+                ReceiveLoopAsync(inbox, stoppingToken),
+                OutboxLoopAsync(stoppingToken),
+                HeartbeatLoopAsync(stoppingToken)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task FollowGovernedContextsAsync(CancellationToken ct)
+    {
+        foreach (var context in _contexts.List())
+        {
+            if (!_followed.ContainsKey(context.Id) && await _authority!.IsGovernedAsync(context.Id, ct).ConfigureAwait(false))
+            {
+                await FollowAsync(context.Id, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task FollowAsync(ContextId context, CancellationToken ct)
+    {
+        if (!_followed.TryAdd(context, 0))
+        {
+            return;
+        }
+
+        await _transport!.SubscribeAsync(TopicOf(context), ct).ConfigureAwait(false);
+        LogFollowing(_logger, context.ToString());
+        _ = InitialSyncAsync(context, ct);
+    }
+
+    /// <summary>After a join or a restart: ask whoever shares the topic until one answers.</summary>
+    private async Task InitialSyncAsync(ContextId context, CancellationToken ct)
+    {
+        try
+        {
+            for (var attempt = 0; attempt < _options.FollowRetryAttempts; attempt++)
+            {
+                foreach (var peer in await _transport!.TopicPeersAsync(TopicOf(context), ct).ConfigureAwait(false))
+                {
+                    if (await SyncAsync(context, peer, ct).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+
+                await Task.Delay(_options.FollowRetryInterval, _time, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task OutboxLoopAsync(CancellationToken ct)
+    {
+        await foreach (var notice in _outbox.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            try
+            {
+                switch (notice)
+                {
+                    case ReplicationNotice.OpCommitted committed:
+                        await PublishAsync(committed.Op, ct).ConfigureAwait(false);
+                        break;
+                    case ReplicationNotice.ContextFollowed followed when await _authority!.IsGovernedAsync(followed.ContextId, ct).ConfigureAwait(false):
+                        await FollowAsync(followed.ContextId, ct).ConfigureAwait(false);
+                        break;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogPublishFailed(_logger, notice.GetType().Name, ex.Message);
+            }
+        }
+    }
+
+    private async Task PublishAsync(ContextOp op, CancellationToken ct)
+    {
+        await FollowAsync(op.ContextId, ct).ConfigureAwait(false);
+        if (await _authority!.CurrentKeyAsync(op.ContextId, ct).ConfigureAwait(false) is not { } key)
+        {
+            // Without the key nobody could read it yet; peers fetch it by sync once keys arrive.
+            LogNoKey(_logger, op.ContextId.ToString());
+            return;
+        }
+
+        await _transport!.PublishAsync(TopicOf(op.ContextId), DeltaSealing.Seal(op, key).Encode(), ct).ConfigureAwait(false);
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        {
+            try
+            {
+                await FollowGovernedContextsAsync(ct).ConfigureAwait(false);
+                foreach (var context in _followed.Keys)
+                {
+                    if (_contexts.Get(context) is not { } record)
+                    {
+                        continue;
+                    }
+
+                    var heads = _contexts.Heads(context);
+                    var heartbeat = new HashHeartbeat(context, record.RootHash, [.. heads.Take(WireLimits.MaxHeads)]);
+                    await _transport!.PublishAsync(TopicOf(context), heartbeat.Encode(), ct).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogPublishFailed(_logger, nameof(HashHeartbeat), ex.Message);
+            }
+        }
+    }
+
+    private async Task ReceiveLoopAsync(ChannelReader<TopicMessage> inbox, CancellationToken ct)
+    {
+        await foreach (var message in inbox.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            BroadcastMessage decoded;
+            try
+            {
+                decoded = BroadcastMessage.Decode(message.Payload.Span);
+            }
+            catch (BorshException ex)
+            {
+                LogMalformed(_logger, message.From, ex.Message);
+                continue;
+            }
+
+            try
+            {
+                switch (decoded)
+                {
+                    case StateDelta delta when _followed.ContainsKey(delta.ContextId) && message.Topic == TopicOf(delta.ContextId):
+                        var result = await ReceiveDeltaAsync(delta, ct).ConfigureAwait(false);
+                        if (result?.Status == RemoteApplyStatus.Pending)
+                        {
+                            _ = SyncAsync(delta.ContextId, message.From, ct);
+                        }
+
+                        break;
+                    case HashHeartbeat heartbeat when _followed.ContainsKey(heartbeat.ContextId) && message.Topic == TopicOf(heartbeat.ContextId):
+                        if (heartbeat.DagHeads.Any(h => !_contexts.Knows(heartbeat.ContextId, h)))
+                        {
+                            _ = SyncAsync(heartbeat.ContextId, message.From, ct);
+                        }
+
+                        break;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogReceiveFailed(_logger, message.From, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Verifies and applies one sealed op from gossip or sync. Null when it was dropped: a bad
+    /// signature, an author who may not write, or content that does not match the id are counted
+    /// as rejections; a missing key or an undecidable cut is left for a later sync.
+    /// </summary>
+    private async Task<RemoteApplyResult?> ReceiveDeltaAsync(StateDelta delta, CancellationToken ct)
+    {
+        if (_contexts.Knows(delta.ContextId, delta.DeltaId))
+        {
+            return new RemoteApplyResult(RemoteApplyStatus.Duplicate, [], 0);
+        }
+
+        if (!DeltaIdentity.VerifySignature(delta))
+        {
+            return Reject(delta, "bad signature");
+        }
+
+        var verdict = await _authority!.AuthorizeWriteAsync(delta.ContextId, delta.AuthorId, delta.GovernanceHeads, ct).ConfigureAwait(false);
+        if (verdict is WriteVerdict.NotMember or WriteVerdict.ReadOnly)
+        {
+            return Reject(delta, $"author {delta.AuthorId} may not write ({verdict})");
+        }
+
+        if (verdict == WriteVerdict.Unknown)
+        {
+            LogDeferred(_logger, delta.ContextId.ToString(), delta.DeltaId.ToString(), "governance cut not known here yet");
+            return null;
+        }
+
+        if (await _authority.KeyAsync(delta.ContextId, delta.KeyId, ct).ConfigureAwait(false) is not { } key)
+        {
+            LogDeferred(_logger, delta.ContextId.ToString(), delta.DeltaId.ToString(), "no key with that id yet");
+            return null;
+        }
+
+        if (DeltaSealing.Open(delta, key) is not { } op)
+        {
+            return Reject(delta, "the payload does not open or does not match the op id");
+        }
+
+        return await _contexts.ApplyRemoteAsync(op, ct).ConfigureAwait(false);
+    }
+
+    private RemoteApplyResult? Reject(StateDelta delta, string reason)
+    {
+        Interlocked.Increment(ref _rejected);
+        LogRejected(_logger, delta.ContextId.ToString(), delta.DeltaId.ToString(), reason);
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "following context {ContextId}")]
+    private static partial void LogFollowing(ILogger logger, string contextId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "op of {ContextId} not published: this node holds no key for it yet")]
+    private static partial void LogNoKey(ILogger logger, string contextId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not publish {Notice}: {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, string notice, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "malformed broadcast from {Peer}: {Reason}")]
+    private static partial void LogMalformed(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not handle a broadcast from {Peer}: {Reason}")]
+    private static partial void LogReceiveFailed(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "rejected op {OpId} of {ContextId}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string contextId, string opId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "deferred op {OpId} of {ContextId}: {Reason}")]
+    private static partial void LogDeferred(ILogger logger, string contextId, string opId, string reason);
+}
