@@ -74,6 +74,33 @@ public sealed class NamespaceFlowTests
 
         Assert.Equal(3u, caps);
 
+        // ReadOnly: node2's own mutations are discarded on node2 with a clear error.
+        await MeroctlAsync(node1, "group", "members", "set-role", ns, member2, "read-only");
+        deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline && (await MembersAsync(node2, ns))[member2] != "ReadOnly")
+        {
+            await Task.Delay(100);
+        }
+
+        var refused = await MeroctlAsync(node2, expectedExit: 1, "call", "set", "--context", context, "--args", "{\"key\":\"ro\",\"value\":\"x\"}");
+        Assert.Contains("ReadOnly", refused.Stderr, StringComparison.Ordinal);
+
+        // Restart: node2 reloads its membership and catches up what node1 changed while it was down.
+        await node2.StopAsync();
+        await MeroctlAsync(node1, "group", "members", "set-caps", ns, member2, "can-join-open-subgroups");
+        await node2.StartAsync();
+        var listed = Json((await MeroctlAsync(node2, "namespace", "ls", "--output-format", "json")).Stdout);
+        Assert.Contains(listed.EnumerateArray(), n => n.GetProperty("namespaceId").GetString() == ns);
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && caps != 4)
+        {
+            caps = Json((await MeroctlAsync(node2, "group", "members", "get-caps", ns, member2, "--output-format", "json")).Stdout).GetProperty("capabilities").GetUInt32();
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(4u, caps);
+        Assert.Equal("ReadOnly", (await MembersAsync(node2, ns))[member2]);
+
         // Bad input: a namespace this node does not follow, a garbage invitation.
         var unknown = await MeroctlAsync(node2, expectedExit: 1, "namespace", "get", "11111111111111111111111111111111");
         Assert.Contains("does not follow", unknown.Stderr, StringComparison.Ordinal);

@@ -125,6 +125,7 @@ public sealed partial class GovernanceService : IHostedService, IAsyncDisposable
         }
 
         var heartbeat = HeartbeatLoopAsync(ct);
+        _ = Task.Run(() => StartupCatchUpAsync(ct), CancellationToken.None);
         try
         {
             await foreach (var message in inbox.ReadAllAsync(ct).ConfigureAwait(false))
@@ -147,6 +148,48 @@ public sealed partial class GovernanceService : IHostedService, IAsyncDisposable
         }
 
         await heartbeat.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After a restart, ask the first peers that appear on each namespace topic for their heads
+    /// instead of waiting for their next heartbeat: the node catches up what it missed while down.
+    /// </summary>
+    private async Task StartupCatchUpAsync(CancellationToken ct)
+    {
+        var transport = _router!.Transport;
+        foreach (var ns in _followed.Keys.ToList())
+        {
+            var deadline = _time.GetUtcNow() + _options.JoinTimeout;
+            try
+            {
+                while (_time.GetUtcNow() < deadline)
+                {
+                    var peers = await transport.TopicPeersAsync(Topic(ns), ct).ConfigureAwait(false);
+                    foreach (var peer in peers)
+                    {
+                        try
+                        {
+                            await CatchUpAsync(ns, peer, null, ct).ConfigureAwait(false);
+                        }
+                        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                        {
+                            LogCatchUpFailed(_logger, ns, peer, e);
+                        }
+                    }
+
+                    if (peers.Count > 0)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(_options.JoinRetryInterval, _time, ct).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+        }
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken ct)
