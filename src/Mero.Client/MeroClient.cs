@@ -330,6 +330,7 @@ public sealed class MeroClient : IDisposable
         var text = baseAddress.GetLeftPart(UriPartial.Path);
         return new Uri(text.EndsWith('/') ? text : text + "/");
     }
+
     // ---- Namespaces and groups (docs/governance.md, "Node wiring") ----
 
     public Task<CreateNamespaceResponseData> CreateNamespaceAsync(CreateNamespaceRequest request, CancellationToken ct = default)
