@@ -35,6 +35,7 @@ public sealed partial class GovernanceService : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _run = Task.CompletedTask;
     private volatile TopicRouter? _router;
+    private int _disposed;
 
     public GovernanceService(
         MeroStore store,
@@ -81,6 +82,11 @@ public sealed partial class GovernanceService : IHostedService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -91,9 +97,15 @@ public sealed partial class GovernanceService : IHostedService, IAsyncDisposable
         }
     }
 
+    /// <summary>Idempotent: the container disposes the instance once per registration that handed it out.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _actor.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
