@@ -14,6 +14,8 @@ switch (command)
         return await GovApply.Run(Option(args, "--ops", 100_000));
     case "crdt-delta":
         return CrdtDeltaBench.Run(Option(args, "--iterations", 20000));
+    case "crdt-text":
+        return CrdtTextBench.Run(Option(args, "--chars", 100_000), Option(args, "--iterations", 2000));
     case "micro":
         BenchmarkSwitcher.FromAssembly(typeof(RgaMicroBenchmarks).Assembly).Run(args[1..]);
         return 0;
@@ -23,6 +25,7 @@ switch (command)
                    Mero.Bench rga-merge FILE.json.gz [--runs N] [--orders]
                    Mero.Bench gov-apply [--ops N]
                    Mero.Bench crdt-delta [--iterations N]
+                   Mero.Bench crdt-text [--chars N] [--iterations N]
                    Mero.Bench micro [BenchmarkDotNet options, e.g. --filter '*']
             """);
         return 2;

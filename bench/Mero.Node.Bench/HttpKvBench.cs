@@ -28,7 +28,7 @@ internal static class HttpKvBench
                 Timeout = TimeSpan.FromSeconds(30),
             };
             await WaitHealthyAsync(http, node);
-            var install = await PostAsync(http, "/admin-api/install-dev-application", new { path = RepoPaths.KvStoreWasm, metadata = Array.Empty<byte>() });
+            var install = await PostAsync(http, "/admin-api/install-dev-application", new { path = RepoPaths.App("kv-store"), metadata = Array.Empty<byte>() });
             var appId = install.GetProperty("data").GetProperty("applicationId").GetString()!;
             var created = await PostAsync(http, "/admin-api/contexts", new { applicationId = appId });
             var contextId = created.GetProperty("data").GetProperty("contextId").GetString()!;

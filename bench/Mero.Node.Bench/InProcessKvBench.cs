@@ -37,7 +37,7 @@ internal static class InProcessKvBench
             await host.StartAsync();
             var applications = host.Services.GetRequiredService<ApplicationManager>();
             var contexts = host.Services.GetRequiredService<ContextManager>();
-            var appId = await applications.InstallFromPathAsync(RepoPaths.KvStoreWasm, null, null, null, CancellationToken.None);
+            var appId = await applications.InstallFromPathAsync(RepoPaths.App("kv-store"), null, null, null, CancellationToken.None);
             var context = await contexts.CreateAsync(appId, null, null, null, CancellationToken.None);
 
             // Warm-up: JIT, Wasmtime instance paths, RocksDB memtable.

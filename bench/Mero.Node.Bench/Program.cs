@@ -9,10 +9,16 @@ switch (command)
         return await InProcessKvBench.RunAsync(duration, Option(args, "--submitters", 1));
     case "kv-http":
         return await HttpKvBench.RunAsync(duration, Option(args, "--clients", 64));
+    case "replication-converge":
+        return await ReplicationBench.ConvergeAsync(Option(args, "--nodes", 5), Option(args, "--writes", 1000));
+    case "replication-snapshot":
+        return await ReplicationBench.SnapshotAsync(Option(args, "--entries", 100_000));
     default:
         Console.Error.WriteLine("""
             usage: Mero.Node.Bench kv-inproc [--seconds N] [--submitters N]
                    Mero.Node.Bench kv-http [--seconds N] [--clients N]
+                   Mero.Node.Bench replication-converge [--nodes N] [--writes N]
+                   Mero.Node.Bench replication-snapshot [--entries N]
             Build first: scripts/build-apps.sh && dotnet build Mero.slnx -c Release
             """);
         return 2;

@@ -11,7 +11,7 @@ namespace Mero.Client;
 /// Every method returns the response's <c>data</c> (or the JSON-RPC <c>result</c>) and throws
 /// <see cref="MeroApiException"/> on any failure.
 /// </summary>
-public sealed class MeroClient : IDisposable
+public sealed partial class MeroClient : IDisposable
 {
     private const int MaxErrorSnippet = 200;
 

@@ -1,4 +1,5 @@
 using Mero.Node.Applications;
+using Mero.Node.Blobs;
 using Mero.Node.Configuration;
 using Mero.Node.Contexts;
 using Mero.Node.Events;
@@ -50,6 +51,11 @@ public static class NodeServiceCollectionExtensions
         {
             network.Attach(null);
         }
+
+        // After the swarm, so the blob service starts once the libp2p node is up.
+        services.AddSingleton<BlobStorage>();
+        services.AddSingleton(sp => new BlobService(sp.GetRequiredService<BlobStorage>(), sp.GetService<SwarmService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BlobService>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<BlobService>());
 
         return services;
     }

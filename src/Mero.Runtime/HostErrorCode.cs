@@ -36,4 +36,7 @@ public enum HostErrorCode
     RegisterSizeOverflow,
     RegistersOverflow,
     RegistersCapacityOverflow,
+
+    /// <summary>A host function this runtime links but cannot serve (e.g. the guest governance calls).</summary>
+    NotSupported,
 }

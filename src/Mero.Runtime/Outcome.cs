@@ -38,6 +38,9 @@ public sealed class Outcome
 
     public IReadOnlyList<BlobAnnouncement> BlobAnnouncements { get; init; } = [];
 
+    /// <summary>Bytes from emit_migration_witness (last call wins); transient, never written to storage.</summary>
+    public byte[]? MigrationWitness { get; init; }
+
     public long FuelUsed { get; init; }
 
     public TimeSpan Elapsed { get; init; }

@@ -36,6 +36,9 @@ public sealed record VmLimits
 
     public long MaxReturnValueSize { get; init; } = 16 * Mib;
 
+    /// <summary>Most entries one storage_index_scan returns, whatever limit the guest asks for.</summary>
+    public long MaxStorageIndexScanLimit { get; init; } = 100_000;
+
     /// <summary>xcalls one execution may queue, and the size of each one's method name and params.</summary>
     public int MaxXCalls { get; init; } = 8;
     public long MaxXCallFunctionSize { get; init; } = 100;
@@ -90,6 +93,7 @@ public sealed record VmLimits
         Positive(MaxStorageWrites, nameof(MaxStorageWrites));
         Positive(MaxStorageWriteBytes, nameof(MaxStorageWriteBytes));
         Positive(MaxReturnValueSize, nameof(MaxReturnValueSize));
+        Positive(MaxStorageIndexScanLimit, nameof(MaxStorageIndexScanLimit));
         Positive(MaxXCalls, nameof(MaxXCalls));
         Positive(MaxXCallFunctionSize, nameof(MaxXCallFunctionSize));
         Positive(MaxXCallParamsSize, nameof(MaxXCallParamsSize));

@@ -63,6 +63,8 @@ public sealed class WasmEngine : IDisposable
         FetchFunction.Define(_hostFunctions);
         AssemblyScriptFunctions.Define(_hostFunctions);
         CrdtFunctions.Define(_hostFunctions);
+        StorageIndexFunctions.Define(_hostFunctions);
+        GovernanceFunctions.Define(_hostFunctions);
         _ticker = new EpochTicker(_engine);
         _diskCache = cacheDirectory is null ? null : new ModuleDiskCache(cacheDirectory, _logger);
     }
@@ -286,7 +288,7 @@ public sealed class WasmEngine : IDisposable
         try
         {
             using var store = new WasmStore(_engine, logic);
-            store.SetLimits(memorySize: Limits.MaxMemoryPages * Memory.PageSize);
+            store.SetLimits(memorySize: MemoryCeilingPages(Limits) * Memory.PageSize);
             store.Fuel = (ulong)Limits.MaxFuel;
             // Deadline of one tick plus a callback that re-arms it: the callback decides, on
             // each tick, whether the deadline passed or the token fired.
@@ -303,7 +305,22 @@ public sealed class WasmEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// Where Wasmtime itself refuses memory.grow (-1): twice the cap, at most 4 GiB. Growth between
+    /// the cap and this ceiling succeeds for the guest and then fails the call with
+    /// MemoryLimitExceeded at its next host call, epoch tick or return, so a guest can touch at most
+    /// the ceiling before it is stopped. A single grow that would pass the ceiling just returns -1.
+    /// </summary>
+    internal static long MemoryCeilingPages(VmLimits limits) => Math.Min(2 * limits.MaxMemoryPages, 65536);
+
     private FunctionCallError? Call(WasmStore store, CompiledModule module, string method, VmLogic logic)
+    {
+        var error = CallMethod(store, module, method, logic);
+        // Growth past the cap precedes whatever ended the call (a guest cannot grow after it trapped).
+        return logic.MemoryCapError() ?? error;
+    }
+
+    private FunctionCallError? CallMethod(WasmStore store, CompiledModule module, string method, VmLogic logic)
     {
         Instance instance;
         try
@@ -372,6 +389,7 @@ public sealed class WasmEngine : IDisposable
             ContextMutations = logic.ContextMutations,
             Commit = logic.Commit,
             BlobAnnouncements = logic.BlobAnnouncements,
+            MigrationWitness = logic.MigrationWitness,
             FuelUsed = fuelUsed,
             Elapsed = elapsed,
         };

@@ -66,6 +66,7 @@ public static class AdminApi
                 : HttpJson.Error(StatusCodes.Status404NotFound, "Context not found");
         });
         routes.MapGovernanceApi();
+        routes.MapBlobApi();
         return routes;
     }
 

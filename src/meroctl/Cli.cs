@@ -86,6 +86,7 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
             ContextCommand(),
             CallCommand(),
             NamespaceCommand(), GroupCommand(),
+            BlobCommand(),
         };
         return root;
     }

@@ -62,7 +62,8 @@ public sealed class ExampleAppTests
         var content = string.Concat(Enumerable.Repeat("blob data ✓ ", 20_000));
 
         var upload = (await node.Http.ExecuteAsync(contextId, "upload", new { name = "notes.txt", content })).Result();
-        var expectedId = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
+        // One chunk (< 1 MiB), so the id is SHA-256 of that chunk's SHA-256 (upstream's rule).
+        var expectedId = Convert.ToHexStringLower(SHA256.HashData(SHA256.HashData(Encoding.UTF8.GetBytes(content))));
         Assert.Equal(expectedId, upload.GetProperty("output").GetString());
         Assert.Equal("FileUploaded", upload.GetProperty("events")[0].GetProperty("kind").GetString());
 
@@ -70,7 +71,8 @@ public sealed class ExampleAppTests
         Assert.Equal(expectedId, (await node.Http.ExecuteAsync(contextId, "files")).Result().GetProperty("output").GetProperty("notes.txt").GetString());
 
         await node.StopAsync();
-        Assert.Contains(StoreDump.Read(node.NodeHome), l => l.StartsWith("Blob:" + expectedId.ToUpperInvariant() + "=", StringComparison.Ordinal));
+        // The manifest key is 'M' (0x4D) followed by the blob id.
+        Assert.Contains(StoreDump.Read(node.NodeHome), l => l.StartsWith("Blob:4D" + expectedId.ToUpperInvariant() + "=", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -240,7 +240,7 @@ public sealed class HostFunctionTests
     {
         var blobs = new InMemoryBlobStore();
         var result = Run("blob_roundtrip", new RuntimeServices { Blobs = blobs }).ReturnValue!;
-        var expectedId = SHA256.HashData("blob-content"u8);
+        var expectedId = SHA256.HashData(SHA256.HashData("blob-content"u8));
         Assert.Equal(expectedId, result[..32]);
         Assert.Equal("blob-content", Encoding.UTF8.GetString(result[32..44]));
         Assert.Equal(0, result[44]);

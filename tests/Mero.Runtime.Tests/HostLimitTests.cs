@@ -86,11 +86,13 @@ public sealed class HostLimitTests
           (call $buf (i32.const 0) (i32.const 65535) (i32.const 3))
           (drop (call $read_register (i64.const 1) (i64.const 0))))
         (func (export "grow")
-          (i32.store (i32.const 4096) (memory.grow (i32.const 2000)))
+          (i32.store (i32.const 4096) (memory.grow (i32.const 3000)))
           (i32.store (i32.const 4100) (memory.grow (i32.const 1)))
           (call $ok (i32.const 4096) (i32.const 8)))
         (func (export "grow_then_trap")
-          (if (i32.eq (memory.grow (i32.const 2000)) (i32.const -1)) (then unreachable)))
+          (if (i32.eq (memory.grow (i32.const 3000)) (i32.const -1)) (then unreachable)))
+        (func (export "grow_past_cap_then_trap")
+          (if (i32.ne (memory.grow (i32.const 2000)) (i32.const -1)) (then unreachable)))
         """);
 
     private readonly WasmEngine _engine = TestEngines.Default;
@@ -178,8 +180,9 @@ public sealed class HostLimitTests
     }
 
     [Fact]
-    public void Memory_growth_past_the_cap_is_refused()
+    public void A_grow_past_twice_the_cap_is_refused_to_the_guest()
     {
+        // 1 + 3000 pages is past Wasmtime's ceiling (2 x 1024), so memory.grow itself fails.
         var bytes = _engine.Run(Guests, "grow").ReturnValue!;
 
         Assert.Equal(-1, BinaryPrimitives.ReadInt32LittleEndian(bytes));
@@ -193,6 +196,15 @@ public sealed class HostLimitTests
 
         outcome.AssertError(FunctionCallErrorCode.WasmTrap);
         Assert.Equal("Unreachable", outcome.Error!.TrapCode);
+    }
+
+    [Fact]
+    public void Growth_past_the_cap_is_reported_before_a_later_trap()
+    {
+        var outcome = _engine.Run(Guests, "grow_past_cap_then_trap");
+
+        outcome.AssertError(FunctionCallErrorCode.MemoryLimitExceeded);
+        Assert.Equal("guest memory grew to 2001 pages, over the limit of 1024 pages (max_memory_pages)", outcome.Error!.Message);
     }
 
     [Fact]

@@ -31,6 +31,19 @@ public sealed class HostileGuestTests : IDisposable
         (func (export "grow") (call $dirty)
           (if (i32.eq (memory.grow (i32.const 64)) (i32.const -1))
             (then (call $panic_with (i32.const 336) (i32.const 19)))))
+        (func (export "grow_loop") (call $dirty)
+          (loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+          (call $panic_with (i32.const 336) (i32.const 19)))
+        (func (export "grow_quiet") (call $dirty)
+          (drop (memory.grow (i32.const 20)))
+          (i32.store (i32.const 1310000) (i32.const 7)))
+        (func (export "grow_spin") (call $dirty)
+          (drop (memory.grow (i32.const 20)))
+          (loop $forever (i32.store (i32.const 1310000) (i32.const 7)) (br $forever)))
+        (func (export "grow_to_cap")
+          (if (i32.eq (memory.grow (i32.const 15)) (i32.const -1)) (then (unreachable)))
+          (i32.store (i32.const 1048572) (i32.const 7))
+          (call $ok (i32.const 272) (i32.const 5)))
         (func $deeper (param $n i64) (result i64)
           (i64.add (call $deeper (i64.add (local.get $n) (i64.const 1))) (i64.const 1)))
         (func (export "recurse") (call $dirty) (drop (call $deeper (i64.const 0))))
@@ -83,9 +96,26 @@ public sealed class HostileGuestTests : IDisposable
     public void An_infinite_loop_runs_out_of_gas() =>
         Hostile("spin").AssertError(FunctionCallErrorCode.GasExhausted);
 
-    [Fact]
-    public void Memory_growth_past_the_cap_is_refused_to_the_guest()
+    [Theory]
+    [InlineData("grow_loop", 32)] // grows page by page until Wasmtime's ceiling (2x the cap), then calls the host
+    [InlineData("grow_quiet", 21)] // grows, writes past the cap and returns without another host call
+    [InlineData("grow_spin", 21)] // grows, then spins: the epoch tick or the end of the call catches it
+    public void Memory_growth_past_the_cap_is_MemoryLimitExceeded(string method, int pages)
     {
+        var outcome = Hostile(method);
+        outcome.AssertError(FunctionCallErrorCode.MemoryLimitExceeded);
+        Assert.Null(outcome.Error!.HostCode);
+        Assert.Equal($"guest memory grew to {pages} pages, over the limit of 16 pages (max_memory_pages)", outcome.Error.Message);
+    }
+
+    [Fact]
+    public void Memory_may_grow_up_to_the_cap() =>
+        Assert.Equal("alive", _engine.Run(Wasm, "grow_to_cap").Text());
+
+    [Fact]
+    public void A_single_grow_past_the_hard_ceiling_is_refused_to_the_guest()
+    {
+        // 1 + 64 pages is past twice the cap, so Wasmtime refuses it (-1) and the guest decides.
         var outcome = Hostile("grow");
         outcome.AssertHostError(HostErrorCode.Panic);
         Assert.Contains("memory.grow refused", outcome.Error!.Message, StringComparison.Ordinal);

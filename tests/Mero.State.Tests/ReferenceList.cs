@@ -12,6 +12,7 @@ internal sealed class ReferenceList
     private sealed class Entry
     {
         public required RgaCharId Id;
+        public ulong Time;
         public RgaCharId? Left;
         public RgaCharId? Right;
         public int CodePoint;
@@ -35,7 +36,7 @@ internal sealed class ReferenceList
                     }
 
                     var left = k == 0 ? insert.OriginLeft : insert.Id with { Seq = insert.Id.Seq + k - 1 };
-                    Integrate(new Entry { Id = id, Left = left, Right = insert.OriginRight, CodePoint = codePoints[k] });
+                    Integrate(new Entry { Id = id, Time = insert.Time + (ulong)k, Left = left, Right = insert.OriginRight, CodePoint = codePoints[k] });
                 }
 
                 break;
@@ -107,7 +108,9 @@ internal sealed class ReferenceList
                 }
                 else if (otherRight == right)
                 {
-                    if (item.Id.CompareTo(other.Id) < 0)
+                    // Ids order by HLC time, then replica key (then seq).
+                    var byTime = item.Time.CompareTo(other.Time);
+                    if ((byTime != 0 ? byTime : item.Id.CompareTo(other.Id)) < 0)
                     {
                         break;
                     }

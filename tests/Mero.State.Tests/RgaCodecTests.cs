@@ -21,7 +21,8 @@ public class RgaCodecTests
         var text = new RgaText(Keys.Ordered(1));
         text.Insert(0, "a");
         var op = text.Insert(1, "b");
-        Assert.Equal(39, RgaText.EncodeOp(op).Length); // tag, 1 key, seq, left, no right, 'b'
+        Assert.Equal(40, RgaText.EncodeOp(op).Length); // tag, 1 key, seq, time (2 = Lamport), left, no right, 'b'
+        Assert.Equal(2UL, ((RgaInsertOp)op).Time);
     }
 
     [Fact]
@@ -32,10 +33,14 @@ public class RgaCodecTests
             new RgaCharId(Keys.Ordered(1), int.MaxValue - 1),
             new RgaCharId(Keys.Ordered(2), int.MaxValue),
             new RgaCharId(Keys.Ordered(3), int.MaxValue),
-            "\U0010FFFF");
-        var bytes = RgaText.EncodeOp(op);
+            "\U0010FFFF",
+            ulong.MaxValue - 1);
+
+        // In a delta the insert time is relative to the action's time (here equal: one byte).
+        var bytes = RgaText.EncodeOp(op, op.Time);
         Assert.True(bytes.Length < 128, $"{bytes.Length} bytes");
-        Assert.Equal(bytes, RgaText.EncodeOp(RgaText.DecodeOp(bytes)));
+        Assert.Equal(bytes, RgaText.EncodeOp(RgaText.DecodeOp(bytes, op.Time), op.Time));
+        Assert.Equal(ulong.MaxValue - 1, ((RgaInsertOp)RgaText.DecodeOp(bytes, op.Time)).Time);
     }
 
     [Fact]
@@ -74,11 +79,13 @@ public class RgaCodecTests
     [InlineData("07", "unknown op tag")]
     [InlineData("0100", "no replica keys")]
     [InlineData("0104", "key count 4 exceeds 3")]
-    [InlineData("01 01 K 00 00 00", "insert without text")]
-    [InlineData("01 01 K 00 02 05 00 61", "origin key index 2 exceeds 1")]
-    [InlineData("01 01 K 00 00 00 FF", "not valid UTF-8")]
-    [InlineData("01 01 K 80 00 00 00 61", "non-canonical varint")]
-    [InlineData("01 01 K FF FF FF FF 7F 00 00 61", "overflows 32 bits")]
+    [InlineData("01 01 K 00 00 00 00", "insert without text")]
+    [InlineData("01 01 K 00 00 02 05 00 61", "origin key index 2 exceeds 1")]
+    [InlineData("01 01 K 00 00 00 00 FF", "not valid UTF-8")]
+    [InlineData("01 01 K 80 00 00 00 00 61", "non-canonical varint")]
+    [InlineData("01 01 K FF FF FF FF 7F 00 00 00 61", "overflows 32 bits")]
+    [InlineData("01 01 K 00 FF FF FF FF FF FF FF FF FF 7F 00 00 61", "overflows 64 bits")]
+    [InlineData("01 01 K 00 FF FF FF FF FF FF FF FF FF 01 00 00 61 62", "times overflow")]
     [InlineData("01 02 K K 00 00 00 61", "duplicate replica key")]
     [InlineData("02 01 K 00", "delete without ranges")]
     [InlineData("02 09 K K K K K K K K K 01 00 00 01", "duplicate replica key")]
@@ -149,7 +156,7 @@ public class RgaCodecTests
     {
         var empty = new RgaText(Keys.Ordered(1));
         var state = empty.EncodeState();
-        Assert.Equal([0x01, 0x00, 0x00], state);
+        Assert.Equal([0x02, 0x00, 0x00], state);
         var decoded = RgaText.DecodeState(state, Keys.Ordered(1));
         Assert.Equal("", decoded.GetText());
         decoded.Insert(0, "x");
@@ -191,20 +198,22 @@ public class RgaCodecTests
     }
 
     [Theory]
-    [InlineData("02 00 00", "unknown state version 2")]
-    [InlineData("01 02 K K 00", "not strictly ascending")]
-    [InlineData("01 00 01 00 00 01", "runs without replicas")]
-    [InlineData("01 01 K 01 01 00 00", "has seq 0 and length 0")]
-    [InlineData("01 01 K 01 00 02 01 61", "does not have contiguous characters")]
-    [InlineData("01 01 K 01 02 00 01 61", "left origin kind 1 does not apply")]
-    [InlineData("01 01 K 01 08 00 01 61", "right origin kind 1 does not apply")]
-    [InlineData("01 01 K 01 28 00 01 61", "bad right origin kind 5")]
-    [InlineData("01 01 K 01 80 00 01 61", "bad run header")]
-    [InlineData("01 01 K 01 06 00 01 00 04 61", "left origin 0:2 does not exist")]
-    [InlineData("01 01 K 03 00 00 02 00 01 01 00 02 01 61 62 63 64", "appears twice")]
-    [InlineData("01 01 K 01 00 00 02 61", "text ends early")]
-    [InlineData("01 01 K 01 00 00 01 FF", "not valid UTF-8")]
-    [InlineData("01 01 K 01 01 00 FF FF FF 07", "exceeds 4194304")]
+    [InlineData("03 00 00", "unknown state version 3")]
+    [InlineData("02 02 K K 00", "not strictly ascending")]
+    [InlineData("02 00 01 00 00 01", "runs without replicas")]
+    [InlineData("02 01 K 00 01 01 00 00", "has seq 0 and length 0")]
+    [InlineData("02 01 K 00 01 00 02 01 61", "does not have contiguous characters")]
+    [InlineData("02 01 K 00 01 02 00 01 61", "left origin kind 1 does not apply")]
+    [InlineData("02 01 K 00 01 08 00 01 61", "right origin kind 1 does not apply")]
+    [InlineData("02 01 K 00 01 28 00 01 61", "bad right origin kind 5")]
+    [InlineData("02 01 K 00 01 80 00 01 61", "bad run header")]
+    [InlineData("02 01 K 00 01 06 00 01 00 04 61", "left origin 0:2 does not exist")]
+    [InlineData("02 01 K 00 03 00 00 02 00 01 01 00 02 01 61 62 63 64", "appears twice")]
+    [InlineData("02 01 K 00 01 00 00 02 61", "text ends early")]
+    [InlineData("02 01 K 00 01 00 00 01 FF", "not valid UTF-8")]
+    [InlineData("02 01 K 00 01 01 00 FF FF FF 07", "exceeds 4194304")]
+    [InlineData("02 01 K 00 01 00 00 01 61", "has times for 0 of its 1 characters")]
+    [InlineData("02 01 K 01 02 00 01 00 00 01 61", "times for more than its 1")]
     public void Malformed_states_are_refused_with_a_clear_reason(string hex, string reason)
     {
         var error = Assert.Throws<RgaFormatException>(() => RgaText.DecodeState(Hex(hex), Keys.Ordered(1)));

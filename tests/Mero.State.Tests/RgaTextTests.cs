@@ -63,8 +63,8 @@ public class RgaTextTests
         Assert.Equal(new RgaCharId(text.Replica, 0), second.OriginLeft);
         Assert.Null(second.OriginRight);
 
-        // One run: replica table, one header, seq, length, text.
-        Assert.Equal(1 + 1 + 32 + 1 + 1 + 1 + 1 + 6, text.EncodeState().Length);
+        // One run: replica table, time table (one run of consecutive times: count, length, start), one header, seq, length, text.
+        Assert.Equal(1 + 1 + 32 + 3 + 1 + 1 + 1 + 1 + 6, text.EncodeState().Length);
     }
 
     [Fact]

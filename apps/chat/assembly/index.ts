@@ -5,7 +5,7 @@
 //
 // State: "channels" → {name: {members: [hex], messages: [{sender, text, at}]}}
 
-import { env, hex, state, context, Args, JsonValue } from "../../../sdk/assemblyscript/assembly";
+import { env, hex, state, context, privateStorage, Args, JsonValue } from "../../../sdk/assemblyscript/assembly";
 
 const CHANNELS_KEY = "channels";
 
@@ -116,14 +116,31 @@ export function send(): void {
   env.valueReturnString((messages.length - 1).toString());
 }
 
-/** on_message {channel, text} → null. Event handler: logs the message it was told about. */
+const HANDLED_KEY = "chat:handled";
+
+/**
+ * on_message {channel, text} → null. Event handler, run by the nodes that receive a message (not
+ * the sender's): logs it and counts it in node-local private storage, which never replicates.
+ */
 export function on_message(): void {
   const args = Args.parse("on_message");
   const name = args.string("channel");
   const text = args.string("text");
   args.done();
   env.log("new message in " + name + ": " + text);
+  privateStorage.writeString(HANDLED_KEY, (handledCount() + 1).toString());
   env.valueReturnString("null");
+}
+
+function handledCount(): i32 {
+  const stored = privateStorage.readString(HANDLED_KEY);
+  return stored === null ? 0 : I32.parseInt(stored);
+}
+
+/** handled_count {} → number of MessageSent events this node's handler ran for. */
+export function handled_count(): void {
+  Args.parse("handled_count").done();
+  env.valueReturnString(handledCount().toString());
 }
 
 /** messages {channel} → [{sender, text, at}] */

@@ -66,6 +66,49 @@ import { encode, tryDecode } from "./utf8";
 // @ts-ignore: decorator
 @external("env", "js_crdt_text_len") declare function js_crdt_text_len(id: u64, dest: u64): i32;
 
+// @ts-ignore: decorator
+@external("env", "js_crdt_map_new_with_id") declare function js_crdt_map_new_with_id(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_vector_new_with_id") declare function js_crdt_vector_new_with_id(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_set_new_with_id") declare function js_crdt_set_new_with_id(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_lww_new_with_id") declare function js_crdt_lww_new_with_id(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_counter_new_with_id") declare function js_crdt_counter_new_with_id(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_text_new_with_id") declare function js_crdt_text_new_with_id(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedmap_new_with_id") declare function js_crdt_sortedmap_new_with_id(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedset_new_with_id") declare function js_crdt_sortedset_new_with_id(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedmap_new") declare function js_crdt_sortedmap_new(dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedmap_get") declare function js_crdt_sortedmap_get(id: u64, key: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedmap_insert") declare function js_crdt_sortedmap_insert(id: u64, key: u64, value: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedmap_remove") declare function js_crdt_sortedmap_remove(id: u64, key: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedmap_contains") declare function js_crdt_sortedmap_contains(id: u64, key: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedmap_iter") declare function js_crdt_sortedmap_iter(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedset_new") declare function js_crdt_sortedset_new(dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedset_insert") declare function js_crdt_sortedset_insert(id: u64, value: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedset_contains") declare function js_crdt_sortedset_contains(id: u64, value: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedset_remove") declare function js_crdt_sortedset_remove(id: u64, value: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedset_len") declare function js_crdt_sortedset_len(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedset_iter") declare function js_crdt_sortedset_iter(id: u64, dest: u64): i32;
+// @ts-ignore: decorator
+@external("env", "js_crdt_sortedset_clear") declare function js_crdt_sortedset_clear(id: u64): i32;
+
 /** Collection kinds as the host numbers them (Mero.State.Crdt.CrdtKind). */
 export const enum CrdtKind { Map = 1, Set = 2, Vector = 3, Counter = 4, Register = 5, Text = 6 }
 
@@ -117,6 +160,26 @@ function fresh(code: i32, what: string): Uint8Array {
 
 const ROOT = new Uint8Array(0);
 
+/** The id argument of upstream's *_new_with_id (the collection at exactly this 32-byte id, shared by every replica using it). */
+function idArg(id: Uint8Array, what: string): u64 {
+  if (id.length != 32) return panic<u64>(what + ": id must be 32 bytes");
+  writeBytes(ID_AT, id);
+  return <u64>ID_AT;
+}
+
+/** Splits a host iteration buffer: u32 LE count, then (u32 LE length, bytes) items. */
+function items(buffer: Uint8Array): Array<Uint8Array> {
+  const count = load<u32>(buffer.dataStart);
+  const out = new Array<Uint8Array>();
+  let at: i32 = 4;
+  for (let i: u32 = 0; i < count; i++) {
+    const len = <i32>load<u32>(buffer.dataStart + at);
+    out.push(buffer.slice(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  return out;
+}
+
 /** A collection handle: its kind and 32-byte id. */
 export class Collection {
   constructor(public readonly id: Uint8Array) {}
@@ -131,6 +194,7 @@ export class Collection {
 export class UnorderedMap extends Collection {
   static named(name: string): UnorderedMap { return new UnorderedMap(childId(ROOT, name, CrdtKind.Map)); }
   static create(): UnorderedMap { return new UnorderedMap(fresh(js_crdt_map_new(DATA_REGISTER), "js_crdt_map_new")); }
+  static withId(id: Uint8Array): UnorderedMap { return new UnorderedMap(fresh(js_crdt_map_new_with_id(idArg(id, "js_crdt_map_new_with_id"), DATA_REGISTER), "js_crdt_map_new_with_id")); }
 
   get(key: Uint8Array): Uint8Array | null {
     const id = this.at();
@@ -174,6 +238,7 @@ export class UnorderedMap extends Collection {
 export class Vector extends Collection {
   static named(name: string): Vector { return new Vector(childId(ROOT, name, CrdtKind.Vector)); }
   static create(): Vector { return new Vector(fresh(js_crdt_vector_new(DATA_REGISTER), "js_crdt_vector_new")); }
+  static withId(id: Uint8Array): Vector { return new Vector(fresh(js_crdt_vector_new_with_id(idArg(id, "js_crdt_vector_new_with_id"), DATA_REGISTER), "js_crdt_vector_new_with_id")); }
 
   push(value: Uint8Array): void {
     const id = this.at();
@@ -199,6 +264,7 @@ export class Vector extends Collection {
 export class UnorderedSet extends Collection {
   static named(name: string): UnorderedSet { return new UnorderedSet(childId(ROOT, name, CrdtKind.Set)); }
   static create(): UnorderedSet { return new UnorderedSet(fresh(js_crdt_set_new(DATA_REGISTER), "js_crdt_set_new")); }
+  static withId(id: Uint8Array): UnorderedSet { return new UnorderedSet(fresh(js_crdt_set_new_with_id(idArg(id, "js_crdt_set_new_with_id"), DATA_REGISTER), "js_crdt_set_new_with_id")); }
 
   insert(value: Uint8Array): bool {
     const id = this.at();
@@ -228,6 +294,7 @@ export class UnorderedSet extends Collection {
 export class LwwRegister extends Collection {
   static named(name: string): LwwRegister { return new LwwRegister(childId(ROOT, name, CrdtKind.Register)); }
   static create(): LwwRegister { return new LwwRegister(fresh(js_crdt_lww_new(DATA_REGISTER), "js_crdt_lww_new")); }
+  static withId(id: Uint8Array): LwwRegister { return new LwwRegister(fresh(js_crdt_lww_new_with_id(idArg(id, "js_crdt_lww_new_with_id"), DATA_REGISTER), "js_crdt_lww_new_with_id")); }
 
   set(value: Uint8Array | null): void {
     const id = this.at();
@@ -244,6 +311,7 @@ export class LwwRegister extends Collection {
 export class Counter extends Collection {
   static named(name: string): Counter { return new Counter(childId(ROOT, name, CrdtKind.Counter)); }
   static create(): Counter { return new Counter(fresh(js_crdt_counter_new(DATA_REGISTER), "js_crdt_counter_new")); }
+  static withId(id: Uint8Array): Counter { return new Counter(fresh(js_crdt_counter_new_with_id(idArg(id, "js_crdt_counter_new_with_id"), DATA_REGISTER), "js_crdt_counter_new_with_id")); }
 
   increment(): void {
     check(js_crdt_counter_increment(this.at()), "js_crdt_counter_increment", 0);
@@ -259,6 +327,7 @@ export class Counter extends Collection {
 export class Text extends Collection {
   static named(name: string): Text { return new Text(childId(ROOT, name, CrdtKind.Text)); }
   static create(): Text { return new Text(fresh(js_crdt_text_new(DATA_REGISTER), "js_crdt_text_new")); }
+  static withId(id: Uint8Array): Text { return new Text(fresh(js_crdt_text_new_with_id(idArg(id, "js_crdt_text_new_with_id"), DATA_REGISTER), "js_crdt_text_new_with_id")); }
 
   insert(index: u64, text: string): void {
     const id = this.at();
@@ -284,5 +353,80 @@ export class Text extends Collection {
   toString(): string {
     const s = tryDecode(this.getBytes());
     return s === null ? panic<string>("js_crdt_text_get: not UTF-8") : s;
+  }
+}
+
+/** Key → value in key byte order (upstream's sorted map; the host's maps iterate sorted). */
+export class SortedMap extends Collection {
+  static create(): SortedMap { return new SortedMap(fresh(js_crdt_sortedmap_new(DATA_REGISTER), "js_crdt_sortedmap_new")); }
+  static withId(id: Uint8Array): SortedMap { return new SortedMap(fresh(js_crdt_sortedmap_new_with_id(idArg(id, "js_crdt_sortedmap_new_with_id"), DATA_REGISTER), "js_crdt_sortedmap_new_with_id")); }
+
+  get(key: Uint8Array): Uint8Array | null {
+    const id = this.at();
+    writeBytes(A_AT, key);
+    return foundOrNull(js_crdt_sortedmap_get(id, <u64>A_AT, DATA_REGISTER), "js_crdt_sortedmap_get");
+  }
+
+  insert(key: Uint8Array, value: Uint8Array): Uint8Array | null {
+    const id = this.at();
+    writeBytes(A_AT, key);
+    writeBytes(B_AT, value);
+    return foundOrNull(js_crdt_sortedmap_insert(id, <u64>A_AT, <u64>B_AT, DATA_REGISTER), "js_crdt_sortedmap_insert");
+  }
+
+  remove(key: Uint8Array): Uint8Array | null {
+    const id = this.at();
+    writeBytes(A_AT, key);
+    return foundOrNull(js_crdt_sortedmap_remove(id, <u64>A_AT, DATA_REGISTER), "js_crdt_sortedmap_remove");
+  }
+
+  contains(key: Uint8Array): bool {
+    const id = this.at();
+    writeBytes(A_AT, key);
+    return check(js_crdt_sortedmap_contains(id, <u64>A_AT), "js_crdt_sortedmap_contains", 0) == 1;
+  }
+
+  /** Keys and values alternating, in key order. */
+  entries(): Array<Uint8Array> {
+    check(js_crdt_sortedmap_iter(this.at(), DATA_REGISTER), "js_crdt_sortedmap_iter");
+    return items(register("js_crdt_sortedmap_iter"));
+  }
+}
+
+/** Present/absent elements in byte order (upstream's sorted set). */
+export class SortedSet extends Collection {
+  static create(): SortedSet { return new SortedSet(fresh(js_crdt_sortedset_new(DATA_REGISTER), "js_crdt_sortedset_new")); }
+  static withId(id: Uint8Array): SortedSet { return new SortedSet(fresh(js_crdt_sortedset_new_with_id(idArg(id, "js_crdt_sortedset_new_with_id"), DATA_REGISTER), "js_crdt_sortedset_new_with_id")); }
+
+  insert(value: Uint8Array): bool {
+    const id = this.at();
+    writeBytes(A_AT, value);
+    return check(js_crdt_sortedset_insert(id, <u64>A_AT), "js_crdt_sortedset_insert", 0) == 1;
+  }
+
+  contains(value: Uint8Array): bool {
+    const id = this.at();
+    writeBytes(A_AT, value);
+    return check(js_crdt_sortedset_contains(id, <u64>A_AT), "js_crdt_sortedset_contains", 0) == 1;
+  }
+
+  remove(value: Uint8Array): bool {
+    const id = this.at();
+    writeBytes(A_AT, value);
+    return check(js_crdt_sortedset_remove(id, <u64>A_AT), "js_crdt_sortedset_remove", 0) == 1;
+  }
+
+  clear(): void {
+    check(js_crdt_sortedset_clear(this.at()), "js_crdt_sortedset_clear", 0);
+  }
+
+  get length(): u64 {
+    check(js_crdt_sortedset_len(this.at(), DATA_REGISTER), "js_crdt_sortedset_len");
+    return registerU64("js_crdt_sortedset_len");
+  }
+
+  values(): Array<Uint8Array> {
+    check(js_crdt_sortedset_iter(this.at(), DATA_REGISTER), "js_crdt_sortedset_iter");
+    return items(register("js_crdt_sortedset_iter"));
   }
 }

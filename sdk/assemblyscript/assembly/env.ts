@@ -140,7 +140,32 @@ export function contextId(): Uint8Array {
   return readDataRegister("context_id");
 }
 
-/** The 32-byte id of the identity executing this call. */
+/**
+ * The 32-byte account this call is authorized as: the id to key per-person
+ * state by. On Mero it is the executor's member key (there are no accounts
+ * spanning several keys yet).
+ */
+export function accountId(): Uint8Array {
+  sys.account_id(DATA_REGISTER);
+  return readDataRegister("account_id");
+}
+
+/** The 32-byte key that signs and stamps this replica's writes (the executor's member key). */
+export function deviceId(): Uint8Array {
+  sys.device_id(DATA_REGISTER);
+  return readDataRegister("device_id");
+}
+
+/**
+ * Hands a migration witness to the host (≤ 10 MiB; the last call wins). It
+ * rides on the call's outcome and is never stored.
+ */
+export function emitMigrationWitness(blob: Uint8Array): void {
+  writeBytes(SCRATCH, blob);
+  sys.emit_migration_witness(<u64>SCRATCH);
+}
+
+/** The 32-byte id of the identity executing this call (upstream's pre-split name; reports the account). */
 export function executorId(): Uint8Array {
   sys.executor_id(DATA_REGISTER);
   return readDataRegister("executor_id");

@@ -16,10 +16,12 @@ import * as xcall from "./xcall";
 import * as hex from "./hex";
 import * as state from "./state";
 import * as context from "./context";
+import * as orderedIndex from "./ordered";
 
-export { env, storage, json, utf8, sys, privateStorage, blobs, xcall, hex, state, context };
+export { env, storage, json, utf8, sys, privateStorage, blobs, xcall, hex, state, context, orderedIndex };
+export { IndexEntry } from "./ordered";
 export { Args } from "./args";
 export { JsonValue, JsonWriter, JsonKind } from "./json";
 export { ByteBuf } from "./bytes";
 export { __mero_abort } from "./abort";
-export { UnorderedMap, UnorderedSet, Vector, LwwRegister, Counter, Text, CrdtKind } from "./crdt";
+export { UnorderedMap, UnorderedSet, Vector, LwwRegister, Counter, Text, SortedMap, SortedSet, CrdtKind } from "./crdt";

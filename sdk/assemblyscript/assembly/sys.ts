@@ -117,3 +117,54 @@ export declare function context_remove_member(public_key_ptr: u64): void;
 /** 1 if the 32-byte public key (Buffer) is a member of this context, else 0. */
 @external("env", "context_is_member")
 export declare function context_is_member(public_key_ptr: u64): u32;
+
+/** Writes the 32-byte account the call is authorized as into the register (on Mero: the executor key). */
+@external("env", "account_id")
+export declare function account_id(register_id: u64): void;
+
+/** Writes the 32-byte key that signs this replica's writes into the register (the executor key). */
+@external("env", "device_id")
+export declare function device_id(register_id: u64): void;
+
+/** Hands a migration's witness (Buffer, ≤ 10 MiB) to the host; transient, never stored. */
+@external("env", "emit_migration_witness")
+export declare function emit_migration_witness(blob_ptr: u64): void;
+
+// Node-local ordered index (upstream SortedIndex): never replicated. Writes
+// return 1 if persisted, 0 if not (the node may have no index; rebuild then).
+
+/** Sets key (Buffer) → value (Buffer); 1 if persisted. */
+@external("env", "storage_index_set")
+export declare function storage_index_set(key_ptr: u64, value_ptr: u64): u32;
+
+/** Removes one key; 1 if persisted. */
+@external("env", "storage_index_remove")
+export declare function storage_index_remove(key_ptr: u64): u32;
+
+/** Removes every key starting with the prefix; 1 if persisted. */
+@external("env", "storage_index_remove_prefix")
+export declare function storage_index_remove_prefix(prefix_ptr: u64): u32;
+
+/**
+ * Entries with lo ≤ key < hi, ascending, skipping `offset`; `limit` is n+1
+ * (0 = as many as the host allows). Register: u32 count, then per entry
+ * u32 key_len, key, u32 value_len, value (LE). Returns 1.
+ */
+@external("env", "storage_index_scan")
+export declare function storage_index_scan(lo_ptr: u64, hi_ptr: u64, offset: u64, limit: u64, register_id: u64): u32;
+
+/** The largest entry in [lo, hi) in the scan encoding (count 0 or 1). Returns 1. */
+@external("env", "storage_index_last")
+export declare function storage_index_last(lo_ptr: u64, hi_ptr: u64, register_id: u64): u32;
+
+/** Sets an index validity marker (kept apart from entries); 1 if persisted. */
+@external("env", "storage_index_meta_set")
+export declare function storage_index_meta_set(key_ptr: u64, value_ptr: u64): u32;
+
+/** 1 + marker → register, or 0. */
+@external("env", "storage_index_meta_get")
+export declare function storage_index_meta_get(key_ptr: u64, register_id: u64): u32;
+
+/** Clears a marker; 1 if persisted. */
+@external("env", "storage_index_meta_clear")
+export declare function storage_index_meta_clear(key_ptr: u64): u32;

@@ -34,6 +34,12 @@ export const ALLOWED_IMPORTS = {
   context_add_member: [1, null],
   context_remove_member: [1, null],
   context_is_member: [1, "i32"],
+  account_id: [1, null],
+  device_id: [1, null],
+  emit_migration_witness: [1, null],
+  storage_index_set: [2, "i32"], storage_index_remove: [1, "i32"], storage_index_remove_prefix: [1, "i32"],
+  storage_index_scan: [5, "i32"], storage_index_last: [3, "i32"],
+  storage_index_meta_set: [2, "i32"], storage_index_meta_get: [2, "i32"], storage_index_meta_clear: [1, "i32"],
   // CRDT collections (docs/crdt.md); a third element lists non-i64 params.
   js_crdt_child: [4, "i32"],
   js_crdt_map_new: [1, "i32"], js_crdt_map_get: [3, "i32"], js_crdt_map_insert: [4, "i32"],
@@ -52,6 +58,16 @@ export const ALLOWED_IMPORTS = {
   js_crdt_rga_get_text: [2, "i32"], js_crdt_rga_len: [2, "i32"],
   js_crdt_pncounter_new: [1, "i32"], js_crdt_pncounter_increment: [1, "i32"], js_crdt_pncounter_decrement: [1, "i32"],
   js_crdt_pncounter_value: [2, "i32"], js_crdt_pncounter_get_executor_count: [4, "i32", ["i64", "i64", "i32", "i64"]],
+  // Upstream's *_new_with_id constructors and sorted map / sorted set.
+  js_crdt_map_new_with_id: [2, "i32"], js_crdt_vector_new_with_id: [2, "i32"], js_crdt_set_new_with_id: [2, "i32"],
+  js_crdt_lww_new_with_id: [2, "i32"], js_crdt_counter_new_with_id: [2, "i32"], js_crdt_pncounter_new_with_id: [2, "i32"],
+  js_crdt_rga_new_with_id: [2, "i32"], js_crdt_text_new_with_id: [2, "i32"],
+  js_crdt_sortedmap_new: [1, "i32"], js_crdt_sortedmap_new_with_id: [2, "i32"], js_crdt_sortedmap_get: [3, "i32"],
+  js_crdt_sortedmap_insert: [4, "i32"], js_crdt_sortedmap_remove: [3, "i32"], js_crdt_sortedmap_contains: [2, "i32"],
+  js_crdt_sortedmap_iter: [2, "i32"],
+  js_crdt_sortedset_new: [1, "i32"], js_crdt_sortedset_new_with_id: [2, "i32"], js_crdt_sortedset_insert: [2, "i32"],
+  js_crdt_sortedset_contains: [2, "i32"], js_crdt_sortedset_remove: [2, "i32"], js_crdt_sortedset_len: [2, "i32"],
+  js_crdt_sortedset_iter: [2, "i32"], js_crdt_sortedset_clear: [1, "i32"],
 };
 
 const VALTYPES = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref" };

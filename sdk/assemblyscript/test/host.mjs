@@ -9,6 +9,18 @@ const U64_MAX = (1n << 64n) - 1n;
 const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
 const enc = new TextEncoder();
 
+/** The ordered-index scan encoding: u32 count, then u32 key_len, key, u32 value_len, value (LE). */
+function encodePairs(pairs) {
+  const parts = [];
+  const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
+  parts.push(u32(pairs.length));
+  for (const [k, v] of pairs) {
+    const kb = Buffer.from(k, "hex");
+    parts.push(u32(kb.length), kb, u32(v.length), Buffer.from(v));
+  }
+  return Buffer.concat(parts);
+}
+
 /** A guest panic reported through panic_utf8. */
 export class GuestPanic extends Error {
   constructor(message, file, line, column) {
@@ -24,11 +36,16 @@ export class GuestPanic extends Error {
 export class HostError extends Error {}
 
 export class MockHost {
-  constructor(module, { contextId, executorId, limits } = {}) {
+  constructor(module, { contextId, executorId, accountId, orderedIndex = true, limits } = {}) {
     this.module = module;
     this.storage = new Map(); // hex(key) -> Uint8Array
     this.contextId = contextId ?? new Uint8Array(32).fill(0xc1);
     this.executorId = executorId ?? new Uint8Array(32).fill(0xe1);
+    this.accountId = accountId ?? this.executorId;
+    // Ordered index and its markers: hex(key) -> bytes (lowercase hex sorts like the bytes).
+    // Without one (orderedIndex: false) writes are not persisted and reads find nothing.
+    this.index = orderedIndex ? new Map() : null;
+    this.indexMeta = orderedIndex ? new Map() : null;
     this.limits = { maxLogs: 1024, maxLogSize: 16 * 1024, maxEvents: 100, maxEventKind: 100, maxEventData: 16 * 1024,
       maxRegisters: 100, maxStorageKey: 1 << 20, maxStorageValue: 10 << 20, maxReturn: 16 << 20, ...limits };
     this.hostCalls = new Map(); // name -> count, over the host's lifetime
@@ -47,7 +64,7 @@ export class MockHost {
     const inputBytes = input instanceof Uint8Array ? input
       : enc.encode(typeof input === "string" ? input : JSON.stringify(input));
     const snapshot = new Map(this.storage);
-    const st = { registers: new Map(), logs: [], events: [], returned: null, panic: null, memory: null };
+    const st = { registers: new Map(), logs: [], events: [], returned: null, panic: null, memory: null, witness: null };
     const imports = { env: this.#imports(st, inputBytes) };
     let error = null;
     try {
@@ -66,7 +83,7 @@ export class MockHost {
       if (error) this.storage = snapshot;
     }
     const out = { ok: error === null && !(st.returned && st.returned.tag === 1), error, panic: st.panic,
-      logs: st.logs, events: st.events, returned: st.returned, text: null, json: undefined,
+      logs: st.logs, events: st.events, returned: st.returned, text: null, json: undefined, witness: st.witness,
       memoryBytes: st.memory ? st.memory.buffer.byteLength : 0 };
     if (st.returned) {
       out.text = fatalUtf8.decode(st.returned.bytes);
@@ -114,6 +131,11 @@ export class MockHost {
     const key = (bytes) => {
       if (bytes.length > lim.maxStorageKey) throw new HostError("KeyLengthOverflow");
       return Buffer.from(bytes).toString("hex");
+    };
+    // Index entries with lo <= key < hi, ascending (hex keys sort like the bytes).
+    const range = (lop, hip) => {
+      const lo = key(slice(lop)), hi = key(slice(hip));
+      return host.index ? [...host.index].filter(([k]) => k >= lo && k < hi).sort(([a], [b]) => (a < b ? -1 : 1)) : [];
     };
     const wrap = (name, f) => (...args) => { host.#count(name); return f(...args); };
     return Object.fromEntries(Object.entries({
@@ -184,7 +206,60 @@ export class MockHost {
         st.events.push({ kind, data, text: Buffer.from(data).toString("utf8") });
       },
       context_id(r) { setRegister(r, host.contextId); },
-      executor_id(r) { setRegister(r, host.executorId); },
+      executor_id(r) { setRegister(r, host.accountId); },
+      account_id(r) { setRegister(r, host.accountId); },
+      device_id(r) { setRegister(r, host.executorId); },
+      emit_migration_witness(ptr) {
+        const bytes = slice(ptr);
+        if (bytes.length > lim.maxStorageValue) throw new HostError("ValueLengthOverflow");
+        st.witness = bytes;
+      },
+      storage_index_set(kp, vp) {
+        const k = key(slice(kp)), v = slice(vp);
+        if (v.length > lim.maxStorageValue) throw new HostError("ValueLengthOverflow");
+        if (!host.index) return 0;
+        host.index.set(k, v);
+        return 1;
+      },
+      storage_index_remove(kp) {
+        const k = key(slice(kp));
+        if (!host.index) return 0;
+        host.index.delete(k);
+        return 1;
+      },
+      storage_index_remove_prefix(pp) {
+        const p = key(slice(pp));
+        if (!host.index) return 0;
+        for (const k of [...host.index.keys()]) if (k.startsWith(p)) host.index.delete(k);
+        return 1;
+      },
+      storage_index_scan(lop, hip, offset, limit, r) {
+        const cap = limit === 0n ? Infinity : Number(BigInt.asUintN(64, limit) - 1n);
+        setRegister(r, encodePairs(range(lop, hip).slice(Number(offset)).slice(0, cap)));
+        return 1;
+      },
+      storage_index_last(lop, hip, r) {
+        setRegister(r, encodePairs(range(lop, hip).slice(-1)));
+        return 1;
+      },
+      storage_index_meta_set(kp, vp) {
+        const k = key(slice(kp)), v = slice(vp);
+        if (!host.indexMeta) return 0;
+        host.indexMeta.set(k, v);
+        return 1;
+      },
+      storage_index_meta_get(kp, r) {
+        const v = host.indexMeta?.get(key(slice(kp)));
+        if (v === undefined) return 0;
+        setRegister(r, v);
+        return 1;
+      },
+      storage_index_meta_clear(kp) {
+        const k = key(slice(kp));
+        if (!host.indexMeta) return 0;
+        host.indexMeta.delete(k);
+        return 1;
+      },
     }).map(([name, f]) => [name, wrap(name, f)]));
   }
 }

@@ -2,7 +2,7 @@
 // checks the SDK against the JS host in host.mjs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,14 +15,18 @@ const ROOT = join(SDK, "..", "..");
 const ascOptions = readFileSync(join(SDK, "asc-options.txt"), "utf8").split("\n")
   .map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
 
-function build() {
+function build(fixture = "selftest") {
   const dir = mkdtempSync(join(tmpdir(), "mero-sdk-test-"));
   try {
-    const out = join(dir, "selftest.wasm");
+    const out = join(dir, `${fixture}.wasm`);
     const r = spawnSync(process.execPath, [join(SDK, "node_modules/assemblyscript/bin/asc.js"),
-      "sdk/assemblyscript/test/fixtures/selftest.ts", "-o", out, ...ascOptions], { cwd: ROOT, encoding: "utf8" });
+      `sdk/assemblyscript/test/fixtures/${fixture}.ts`, "-o", out, ...ascOptions], { cwd: ROOT, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`asc failed:\n${r.stdout}\n${r.stderr}`);
-    return readFileSync(out);
+    const wasm = readFileSync(out);
+    // Kept for tests/Mero.Runtime.Tests/SdkSelfTestTests.cs, which runs it on the real host.
+    mkdirSync(join(SDK, "build"), { recursive: true });
+    writeFileSync(join(SDK, "build", "selftest.wasm"), wasm);
+    return wasm;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -53,7 +57,10 @@ test("the SDK imports exactly the allowed host functions, with upstream signatur
   // The self-test uses the core ABI; private storage, blobs, xcall, random and time are
   // exercised by the example apps on a real node (tests/Mero.Integration.Tests).
   const core = ["input", "register_len", "read_register", "value_return", "storage_read", "storage_write",
-    "storage_remove", "log_utf8", "panic_utf8", "emit", "context_id", "executor_id"];
+    "storage_remove", "log_utf8", "panic_utf8", "emit", "context_id", "executor_id",
+    "account_id", "device_id", "emit_migration_witness", "storage_index_set", "storage_index_remove",
+    "storage_index_remove_prefix", "storage_index_scan", "storage_index_last", "storage_index_meta_set",
+    "storage_index_meta_get", "storage_index_meta_clear"];
   assert.deepEqual(names, core.map((n) => `env.${n}`).sort());
   for (const name of core) assert.ok(Object.hasOwn(ALLOWED_IMPORTS, name), name);
   assert.ok(WebAssembly.Module.exports(module).some((e) => e.name === "memory" && e.kind === "memory"));
@@ -64,6 +71,36 @@ test("contextId / executorId read 32-byte ids through the data register", () => 
   assert.deepEqual(r.json, {
     context: Buffer.from(Array.from({ length: 32 }, (_, i) => i)).toString("hex"),
     executor: Buffer.from(Array.from({ length: 32 }, (_, i) => 255 - i)).toString("hex"),
+  });
+});
+
+test("accountId / deviceId: the account and the signing key, which differ only where accounts exist", () => {
+  const account = new Uint8Array(32).fill(0xa1);
+  const r = ok(new MockHost(module, { executorId: new Uint8Array(32).fill(0xe1), accountId: account }), "identity");
+  assert.deepEqual(r.json, { account: "a1".repeat(32), device: "e1".repeat(32) });
+  const same = ok(new MockHost(module, { executorId: new Uint8Array(32).fill(0xe1) }), "identity");
+  assert.deepEqual(same.json, { account: "e1".repeat(32), device: "e1".repeat(32) });
+});
+
+test("emitMigrationWitness hands the last witness to the host and stores nothing", () => {
+  const h = host();
+  const r = ok(h, "witness", { first: "w1", last: "w2" });
+  assert.equal(Buffer.from(r.witness).toString(), "w2");
+  assert.deepEqual(h.storageEntries(), []);
+});
+
+test("orderedIndex: set, scan pages, last, prefix removal and markers", () => {
+  const r = ok(host(), "ordered", {});
+  assert.deepEqual(r.json, {
+    persisted: true, all: "a=1,b=2,ba=3,c=4", page: "b=2,ba=3", last: "ba", marked: true, marker: "ok",
+    after: "c=4", cleared: true,
+  });
+});
+
+test("orderedIndex without an index: nothing persisted, scans empty", () => {
+  const r = ok(new MockHost(module, { orderedIndex: false }), "ordered", {});
+  assert.deepEqual(r.json, {
+    persisted: false, all: "", page: "", last: "none", marked: false, marker: "none", after: "", cleared: true,
   });
 });
 
@@ -198,4 +235,13 @@ test("remaining JsonValue / Args / ByteBuf surface", () => {
     kindOfX: "array", firstKey: "k", copyLen: 11, bufLen: 0, tryDecodeBad: true, readRegisterAbsent: true,
     parseFail: "expected a value, found end of input",
   });
+});
+
+test("the CRDT classes (withId constructors, sorted map and set) import only allowed host functions", () => {
+  const crdt = build("crdt");
+  assert.deepEqual(checkModule(crdt), []);
+  const names = WebAssembly.Module.imports(new WebAssembly.Module(crdt)).map((i) => i.name);
+  for (const name of ["js_crdt_map_new_with_id", "js_crdt_text_new_with_id", "js_crdt_sortedmap_iter", "js_crdt_sortedset_len"]) {
+    assert.ok(names.includes(name), name);
+  }
 });

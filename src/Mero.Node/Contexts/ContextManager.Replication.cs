@@ -274,7 +274,42 @@ public sealed partial class ContextManager
         }
 
         _events?.Publish(new ContextEvent(op.ContextId, commit.RootHash, [.. op.Events.Select(e => new AppEvent(e.Kind, e.Data, e.Handler))]));
+        foreach (var handled in op.Events.Where(e => e.Handler is not null))
+        {
+            QueueHandler(op.ContextId, handled);
+        }
+
         return null;
+    }
+
+    /// <summary>
+    /// Receivers (never the author) run an event's handler method with the event data as input,
+    /// later, through the mailbox, as this node's member. A local side effect of applying: its
+    /// failure is only logged and never affects the op.
+    /// </summary>
+    private void QueueHandler(ContextId contextId, OpEvent handled)
+    {
+        var command = new ExecuteCommand(contextId, handled.Handler!, handled.Data, null, CancellationToken.None);
+        if (!_mailbox.Writer.TryWrite(command))
+        {
+            LogHandlerFailed(_logger, contextId.ToString(), handled.Handler!, "the context mailbox is full");
+            return;
+        }
+
+        _ = command.Completion.Task.ContinueWith(
+            task =>
+            {
+                var reason = task.IsFaulted ? task.Exception!.GetBaseException().Message
+                    : task.IsCanceled ? "cancelled"
+                    : task.Result.Outcome.Error?.ToString();
+                if (reason is not null)
+                {
+                    LogHandlerFailed(_logger, contextId.ToString(), handled.Handler!, reason);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private ContextSnapshot? Capture(ContextId contextId)
@@ -347,6 +382,9 @@ public sealed partial class ContextManager
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Root mismatch on {ContextId} after op {OpId}: author says {AuthorRoot}, we have {OurRoot}")]
     private static partial void LogRootMismatch(ILogger logger, string contextId, string opId, string authorRoot, string ourRoot);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event handler {Handler} on {ContextId} failed: {Reason}")]
+    private static partial void LogHandlerFailed(ILogger logger, string contextId, string handler, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Installed a snapshot of {ContextId}: {Records} records, root {Root}")]
     private static partial void LogSnapshotInstalled(ILogger logger, string contextId, int records, string root);

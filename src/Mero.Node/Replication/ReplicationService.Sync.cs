@@ -112,6 +112,8 @@ public sealed partial class ReplicationService
 
     private async Task<bool> SnapshotAsync(ContextId context, string peer, PublicKey party, CancellationToken ct)
     {
+        var started = _time.GetTimestamp();
+        long wireBytes = 0;
         var records = new List<KeyValuePair<byte[], byte[]>>();
         var known = new List<Hash>();
         byte[]? cursor = null;
@@ -132,6 +134,7 @@ public sealed partial class ReplicationService
 
             root = page.BoundaryRoot;
             boundary = page.BoundaryHeads;
+            wireBytes += page.Payload.Length;
             total += page.UncompressedLength;
             if (total > _options.MaxSnapshotBytes)
             {
@@ -156,9 +159,13 @@ public sealed partial class ReplicationService
         while (cursor is not null);
 
         var installed = await _contexts.InstallSnapshotAsync(new ContextSnapshot(context, root, boundary, records, known), ct).ConfigureAwait(false);
+        LastSnapshot = new SnapshotStats(context, records.Count, total, wireBytes, _time.GetElapsedTime(started), installed);
         LogSnapshot(_logger, context.ToString(), peer, records.Count, total, installed);
         return installed;
     }
+
+    /// <summary>The last snapshot this node fetched (for operators and benchmarks).</summary>
+    public SnapshotStats? LastSnapshot { get; private set; }
 
     private async Task<SyncResponse> RequestAsync(string peer, SyncRequest request, CancellationToken ct)
     {
@@ -352,6 +359,9 @@ public sealed partial class ReplicationService
     }
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200];
+
+    /// <summary>One fetched snapshot: state records, their plain size, bytes on the wire and time from first request to install.</summary>
+    public sealed record SnapshotStats(ContextId ContextId, int Records, long PlainBytes, long WireBytes, TimeSpan Elapsed, bool Installed);
 
     private sealed class SnapshotSession(string id, ContextSnapshot snapshot, DateTimeOffset expiresAt)
     {

@@ -76,16 +76,6 @@ internal static class BlobFunctions
         return read;
     }
 
-    private static GuestBuffer ReadChunkDescriptor(VmLogic logic, ulong ptr)
-    {
-        var buffer = logic.Memory.ReadBuffer(ptr);
-        if (buffer.Len > (ulong)logic.Limits.MaxBlobChunkSize)
-        {
-            throw logic.Fail(
-                HostErrorCode.BlobChunkTooLarge,
-                $"blob chunk too large (size: {buffer.Len}, max: {logic.Limits.MaxBlobChunkSize})");
-        }
-
-        return buffer;
-    }
+    private static GuestBuffer ReadChunkDescriptor(VmLogic logic, ulong ptr) =>
+        logic.Memory.ReadBufferAtMost(ptr, logic.Limits.MaxBlobChunkSize, HostErrorCode.BlobChunkTooLarge, "blob chunk too large");
 }

@@ -20,13 +20,7 @@ internal static class CommitFunctions
         }
 
         var root = logic.ReadExact(rootHashPtr, RootHashLength, "root hash");
-        var artifact = logic.Memory.ReadBuffer(artifactPtr);
-        if (artifact.Len > (ulong)logic.Limits.MaxArtifactSize)
-        {
-            throw logic.Fail(
-                HostErrorCode.ArtifactTooLarge,
-                $"artifact too large (size: {artifact.Len}, max: {logic.Limits.MaxArtifactSize})");
-        }
+        var artifact = logic.Memory.ReadBufferAtMost(artifactPtr, logic.Limits.MaxArtifactSize, HostErrorCode.ArtifactTooLarge, "artifact too large");
 
         logic.Commit = new CommitRecord(root, logic.Memory.ReadBytes(artifact));
     }

@@ -32,6 +32,10 @@ internal static class CrdtFunctions
         New(registry, "js_crdt_vector_new", CrdtKind.Vector);
         New(registry, "js_crdt_set_new", CrdtKind.Set);
         New(registry, "js_crdt_lww_new", CrdtKind.Register);
+        NewWithId(registry, "js_crdt_map_new_with_id", CrdtKind.Map);
+        NewWithId(registry, "js_crdt_vector_new_with_id", CrdtKind.Vector);
+        NewWithId(registry, "js_crdt_set_new_with_id", CrdtKind.Set);
+        NewWithId(registry, "js_crdt_lww_new_with_id", CrdtKind.Register);
 
         Fn(registry, "js_crdt_child", [L, L, L, L], 3, (x, a) =>
         {
@@ -115,6 +119,54 @@ internal static class CrdtFunctions
 
         DefineCounters(registry);
         DefineText(registry);
+        DefineSorted(registry);
+    }
+
+    // Upstream's sorted map and set: our maps and sets already iterate in key byte order (the
+    // store's), so these are the same collections under upstream's names. Like upstream,
+    // sortedmap_iter, sortedset_len and sortedset_iter return 1 on success.
+    private static void DefineSorted(HostFunctionRegistry registry)
+    {
+        New(registry, "js_crdt_sortedmap_new", CrdtKind.Map);
+        NewWithId(registry, "js_crdt_sortedmap_new_with_id", CrdtKind.Map);
+        Fn(registry, "js_crdt_sortedmap_get", [L, L, L], 2, (x, a) => x.Found(a[2], x.T.MapGet(x.Id(a[0], CrdtKind.Map), x.Bytes(a[1]))));
+        Fn(registry, "js_crdt_sortedmap_insert", [L, L, L, L], 3, (x, a) =>
+        {
+            var key = x.Bytes(a[1]);
+            var value = x.Bytes(a[2]);
+            x.Charge(key.Length + value.Length);
+            return x.Found(a[3], x.T.MapInsert(x.Id(a[0], CrdtKind.Map), key, value));
+        });
+        Fn(registry, "js_crdt_sortedmap_remove", [L, L, L], 2, (x, a) => x.Found(a[2], x.T.MapRemove(x.Id(a[0], CrdtKind.Map), x.Bytes(a[1]))));
+        Fn(registry, "js_crdt_sortedmap_contains", [L, L], -1, (x, a) => x.T.MapContains(x.Id(a[0], CrdtKind.Map), x.Bytes(a[1])) ? 1 : 0);
+        Fn(registry, "js_crdt_sortedmap_iter", [L, L], 1, (x, a) =>
+        {
+            var entries = x.T.MapEntries(x.Id(a[0], CrdtKind.Map));
+            return x.Ok(a[1], Items(entries.SelectMany(e => new[] { e.Key, e.Value }), entries.Count)) + 1;
+        });
+
+        New(registry, "js_crdt_sortedset_new", CrdtKind.Set);
+        NewWithId(registry, "js_crdt_sortedset_new_with_id", CrdtKind.Set);
+        Fn(registry, "js_crdt_sortedset_insert", [L, L], -1, (x, a) =>
+        {
+            var value = x.Bytes(a[1]);
+            x.Charge(value.Length);
+            return x.T.SetInsert(x.Id(a[0], CrdtKind.Set), value) ? 1 : 0;
+        });
+        Fn(registry, "js_crdt_sortedset_contains", [L, L], -1, (x, a) => x.T.SetContains(x.Id(a[0], CrdtKind.Set), x.Bytes(a[1])) ? 1 : 0);
+        Fn(registry, "js_crdt_sortedset_remove", [L, L], -1, (x, a) => x.T.SetRemove(x.Id(a[0], CrdtKind.Set), x.Bytes(a[1])) ? 1 : 0);
+        Fn(registry, "js_crdt_sortedset_len", [L, L], 1, (x, a) => x.Ok(a[1], U64(x.T.SetLength(x.Id(a[0], CrdtKind.Set)))) + 1);
+        Fn(registry, "js_crdt_sortedset_iter", [L, L], 1, (x, a) =>
+        {
+            var elements = x.T.SetElements(x.Id(a[0], CrdtKind.Set));
+            return x.Ok(a[1], Items(elements, elements.Count)) + 1;
+        });
+        Fn(registry, "js_crdt_sortedset_clear", [L], -1, (x, a) =>
+        {
+            x.Charge(0);
+            x.T.SetClear(x.Id(a[0], CrdtKind.Set));
+            return 0;
+        });
     }
 
     // Our counter names and upstream's js_crdt_pncounter_* run the same bodies; only the PN names
@@ -124,6 +176,7 @@ internal static class CrdtFunctions
         foreach (var prefix in (string[])["js_crdt_counter_", "js_crdt_pncounter_"])
         {
             New(registry, prefix + "new", CrdtKind.Counter);
+            NewWithId(registry, prefix + "new_with_id", CrdtKind.Counter);
             Fn(registry, prefix + "increment", [L], -1, (x, a) =>
             {
                 x.Charge(8);
@@ -159,6 +212,7 @@ internal static class CrdtFunctions
         foreach (var (prefix, get) in (ReadOnlySpan<(string, string)>)[("js_crdt_text_", "get"), ("js_crdt_rga_", "get_text")])
         {
             New(registry, prefix + "new", CrdtKind.Text);
+            NewWithId(registry, prefix + "new_with_id", CrdtKind.Text);
             Fn(registry, prefix + "insert", [L, L, L], -1, (x, a) =>
             {
                 var text = x.Logic.Memory.ReadUtf8(x.Logic.Memory.ReadBuffer((ulong)a[2].AsInt64()));
@@ -180,6 +234,15 @@ internal static class CrdtFunctions
         x.T.TextDelete(x.Id(idPointer, CrdtKind.Text), index, count);
         return 0;
     }
+
+    /// <summary>Upstream's *_new_with_id(id_ptr, register): the collection at exactly that 32-byte id, returned in the register.</summary>
+    private static void NewWithId(HostFunctionRegistry registry, string name, CrdtKind kind) =>
+        Fn(registry, name, [L, L], 1, (x, a) =>
+        {
+            var id = x.Id(a[0], kind);
+            x.Charge(32);
+            return x.Ok(a[1], x.T.CreateWithId(kind, id.Id).Id.ToArray());
+        });
 
     private static void New(HostFunctionRegistry registry, string name, CrdtKind kind) =>
         Fn(registry, name, [L], 0, (x, a) =>

@@ -17,15 +17,8 @@ internal static class EventFunctions
         string? handler = null;
         if (handlerPtr != 0)
         {
-            var buffer = logic.Memory.ReadBuffer(handlerPtr);
-            if (buffer.Len > (ulong)logic.Limits.MaxMethodNameLength)
-            {
-                throw logic.Fail(
-                    HostErrorCode.HandlerNameOverflow,
-                    $"event handler name overflow (size: {buffer.Len}, max: {logic.Limits.MaxMethodNameLength})");
-            }
-
-            handler = logic.Memory.ReadUtf8(buffer);
+            handler = logic.Memory.ReadUtf8(logic.Memory.ReadBufferAtMost(
+                handlerPtr, logic.Limits.MaxMethodNameLength, HostErrorCode.HandlerNameOverflow, "event handler name overflow"));
         }
 
         Emit(logic, eventPtr, handler);

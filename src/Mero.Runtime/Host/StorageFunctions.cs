@@ -42,31 +42,11 @@ internal static class StorageFunctions
         return ToRegister(logic, registerId, removed);
     }
 
-    internal static GuestBuffer ReadValue(VmLogic logic, ulong valuePtr)
-    {
-        var value = logic.Memory.ReadBuffer(valuePtr);
-        if (value.Len > (ulong)logic.Limits.MaxStorageValueSize)
-        {
-            throw logic.Fail(
-                HostErrorCode.ValueLengthOverflow,
-                $"value length overflow (size: {value.Len}, max: {logic.Limits.MaxStorageValueSize})");
-        }
+    internal static GuestBuffer ReadValue(VmLogic logic, ulong valuePtr) =>
+        logic.Memory.ReadBufferAtMost(valuePtr, logic.Limits.MaxStorageValueSize, HostErrorCode.ValueLengthOverflow, "value length overflow");
 
-        return value;
-    }
-
-    internal static GuestBuffer ReadKey(VmLogic logic, ulong keyPtr)
-    {
-        var key = logic.Memory.ReadBuffer(keyPtr);
-        if (key.Len > (ulong)logic.Limits.MaxStorageKeySize)
-        {
-            throw logic.Fail(
-                HostErrorCode.KeyLengthOverflow,
-                $"key length overflow (size: {key.Len}, max: {logic.Limits.MaxStorageKeySize})");
-        }
-
-        return key;
-    }
+    internal static GuestBuffer ReadKey(VmLogic logic, ulong keyPtr) =>
+        logic.Memory.ReadBufferAtMost(keyPtr, logic.Limits.MaxStorageKeySize, HostErrorCode.KeyLengthOverflow, "key length overflow");
 
     internal static uint ToRegister(VmLogic logic, ulong registerId, byte[]? value)
     {

@@ -17,13 +17,63 @@ internal static class SystemFunctions
         registry.Action("panic_utf8", PanicUtf8);
         registry.Action("context_id", ContextId);
         registry.Action("executor_id", ExecutorId);
+        registry.Action("account_id", AccountId);
+        registry.Action("device_id", DeviceId);
+        registry.Action("emit_migration_witness", EmitMigrationWitness);
+        registry.FuncU32("js_std_d_print", JsStdDPrint);
+    }
+
+    /// <summary>
+    /// QuickJS's debug print: a raw (pointer, length) message, not a Buffer descriptor; the
+    /// context pointer is unused. Appended to the logs with invalid UTF-8 replaced, under the log
+    /// limits (checked on the raw length before copying). Returns 0.
+    /// </summary>
+    private static uint JsStdDPrint(VmLogic logic, ulong contextPtr, ulong messagePtr, ulong messageLength)
+    {
+        if (logic.Logs.Count >= logic.Limits.MaxLogs)
+        {
+            throw logic.Fail(HostErrorCode.LogsOverflow, $"logs overflow (max: {logic.Limits.MaxLogs})");
+        }
+
+        if (messageLength > (ulong)logic.Limits.MaxLogSize)
+        {
+            throw logic.Fail(HostErrorCode.LogLengthOverflow, $"log size overflow (size: {messageLength}, max: {logic.Limits.MaxLogSize})");
+        }
+
+        var message = System.Text.Encoding.UTF8.GetString(logic.Memory.Read(messagePtr, messageLength));
+        var size = System.Text.Encoding.UTF8.GetByteCount(message);
+        if (size > logic.Limits.MaxLogSize)
+        {
+            throw logic.Fail(HostErrorCode.LogLengthOverflow, $"log size overflow (size: {size} after replacing invalid UTF-8, max: {logic.Limits.MaxLogSize})");
+        }
+
+        logic.Logs.Add(message);
+        return 0;
     }
 
     /// <summary>Always sets the register, possibly to an empty value.</summary>
     private static void Input(VmLogic logic, ulong registerId) => logic.SetRegister(registerId, logic.Input);
 
-    // Upstream's executor_id is a compatibility alias; this runtime has one executor identity.
-    private static void ExecutorId(VmLogic logic, ulong registerId) => logic.SetRegister(registerId, logic.Context.ExecutorId);
+    /// <summary>Whom the call is authorized as: the key to index per-person state by.</summary>
+    private static void AccountId(VmLogic logic, ulong registerId) => logic.SetRegister(registerId, logic.Context.AccountId);
+
+    /// <summary>The key that signs and stamps this replica's writes (our executor member key).</summary>
+    private static void DeviceId(VmLogic logic, ulong registerId) => logic.SetRegister(registerId, logic.Context.ExecutorId);
+
+    // As upstream, the pre-split name answers with the account: an app asking for "the identity"
+    // is doing ownership, which must not become per-installation.
+    private static void ExecutorId(VmLogic logic, ulong registerId) => logic.SetRegister(registerId, logic.Context.AccountId);
+
+    /// <summary>
+    /// A migration's witness for its check step: kept on the outcome (last call wins), never stored.
+    /// Bounded by MaxStorageValueSize, checked before copying.
+    /// </summary>
+    private static void EmitMigrationWitness(VmLogic logic, ulong bufferPtr)
+    {
+        var buffer = logic.Memory.ReadBufferAtMost(
+            bufferPtr, logic.Limits.MaxStorageValueSize, HostErrorCode.ValueLengthOverflow, "migration witness length overflow");
+        logic.MigrationWitness = logic.Memory.ReadBytes(buffer);
+    }
 
     private static void ContextId(VmLogic logic, ulong registerId) => logic.SetRegister(registerId, logic.Context.ContextId);
 
@@ -31,13 +81,8 @@ internal static class SystemFunctions
     private static void ValueReturn(VmLogic logic, ulong valuePtr)
     {
         var tag = logic.Memory.ReadU64(valuePtr);
-        var buffer = logic.Memory.ReadBuffer(valuePtr + sizeof(ulong));
-        if (buffer.Len > (ulong)logic.Limits.MaxReturnValueSize)
-        {
-            throw logic.Fail(
-                HostErrorCode.ReturnValueTooLarge,
-                $"return value too large (size: {buffer.Len}, max: {logic.Limits.MaxReturnValueSize})");
-        }
+        var buffer = logic.Memory.ReadBufferAtMost(
+            valuePtr + sizeof(ulong), logic.Limits.MaxReturnValueSize, HostErrorCode.ReturnValueTooLarge, "return value too large");
 
         var bytes = logic.Memory.ReadBytes(buffer);
         logic.Returned = tag switch

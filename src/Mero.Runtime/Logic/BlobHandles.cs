@@ -1,10 +1,8 @@
-using System.Security.Cryptography;
-
 namespace Mero.Runtime.Logic;
 
 /// <summary>
 /// The blob file descriptors of one execution. Writes are buffered until blob_close, which
-/// hashes the content (the blob id) and hands it to the node's blob store; reads load the blob
+/// computes the blob id (upstream's rule: SHA-256 over the 1 MiB chunk ids) and hands it to the node's blob store; reads load the blob
 /// once and stream it out in guest-sized chunks. Descriptors start at 1, as upstream.
 /// </summary>
 internal sealed class BlobHandles(VmLogic logic)
@@ -50,7 +48,7 @@ internal sealed class BlobHandles(VmLogic logic)
         }
 
         var content = handle.Writer.ToArray();
-        var id = SHA256.HashData(content);
+        var id = Mero.Primitives.BlobChunking.ComputeId(content);
         Store().Put(id, content);
         return id;
     }

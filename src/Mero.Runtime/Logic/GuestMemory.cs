@@ -31,6 +31,24 @@ internal sealed class GuestMemory(VmLogic logic, Memory memory)
 
     public uint ReadU32(ulong ptr) => BinaryPrimitives.ReadUInt32LittleEndian(Slice(ptr, sizeof(uint)));
 
+    /// <summary>The memory's current size in bytes.</summary>
+    public ulong Length => (ulong)memory.GetLength();
+
+    /// <summary>
+    /// Reads a Buffer descriptor whose length must be at most <paramref name="max"/>, trapping with
+    /// <paramref name="code"/> ("<paramref name="what"/> (size: n, max: m)") before any byte is copied.
+    /// </summary>
+    public GuestBuffer ReadBufferAtMost(ulong descriptorPtr, long max, HostErrorCode code, string what)
+    {
+        var buffer = ReadBuffer(descriptorPtr);
+        if (buffer.Len > (ulong)max)
+        {
+            throw logic.Fail(code, $"{what} (size: {buffer.Len}, max: {max})");
+        }
+
+        return buffer;
+    }
+
     public GuestBuffer ReadBuffer(ulong descriptorPtr)
     {
         var raw = Slice(descriptorPtr, GuestBuffer.Size);

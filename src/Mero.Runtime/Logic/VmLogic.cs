@@ -56,6 +56,9 @@ internal sealed class VmLogic
 
     public CommitRecord? Commit { get; set; }
 
+    /// <summary>The last emit_migration_witness bytes (last call wins, as upstream); never stored.</summary>
+    public byte[]? MigrationWitness { get; set; }
+
     /// <summary>When the call's wall-clock budget runs out (Stopwatch timestamp).</summary>
     public long DeadlineTimestamp => _deadlineTimestamp;
 
@@ -83,7 +86,38 @@ internal sealed class VmLogic
             logic.AttachMemory(memory);
         }
 
+        logic.EnforceMemoryCap();
         return logic;
+    }
+
+    /// <summary>
+    /// The error for a memory grown past <see cref="VmLimits.MaxMemoryPages"/>, or null. Wasmtime
+    /// lets growth run up to a hard ceiling above the cap (see WasmEngine) because its .NET binding
+    /// has no limiter callback that could trap at the grow itself; the cap is enforced here instead.
+    /// </summary>
+    public FunctionCallError? MemoryCapError()
+    {
+        if (_memory is null)
+        {
+            return null;
+        }
+
+        var pages = _memory.Length / (ulong)Wasmtime.Memory.PageSize;
+        return pages <= (ulong)Limits.MaxMemoryPages
+            ? null
+            : FunctionCallError.Of(
+                FunctionCallErrorCode.MemoryLimitExceeded,
+                $"guest memory grew to {pages} pages, over the limit of {Limits.MaxMemoryPages} pages (max_memory_pages)");
+    }
+
+    /// <summary>Traps the guest if its memory grew past the cap; checked on every host call and epoch tick.</summary>
+    public void EnforceMemoryCap()
+    {
+        if (MemoryCapError() is { } error)
+        {
+            PendingError = error;
+            throw new HostTrapException(error.Message);
+        }
     }
 
     /// <summary>Records a host error; the caller throws the result to trap the guest.</summary>
@@ -155,6 +189,7 @@ internal sealed class VmLogic
     /// </summary>
     public ulong OnEpochTick()
     {
+        EnforceMemoryCap();
         if (_cancellation.IsCancellationRequested)
         {
             throw Fail(FunctionCallErrorCode.Cancelled, "execution was cancelled");

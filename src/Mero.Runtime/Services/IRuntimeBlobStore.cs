@@ -1,8 +1,8 @@
 namespace Mero.Runtime;
 
 /// <summary>
-/// Content-addressed blob storage for blob_*. Ids are the SHA-256 of the content, computed by
-/// the runtime, so a store only has to keep bytes under the id it is given.
+/// Content-addressed blob storage for blob_*. Ids follow <see cref="Mero.Primitives.BlobChunking"/> and are computed
+/// by the runtime, so a store only has to keep bytes under the id it is given.
 /// </summary>
 public interface IRuntimeBlobStore
 {

@@ -13,6 +13,13 @@ public sealed record RuntimeServices
     /// <summary>Node-local key-value store behind private_storage_*; never replicated.</summary>
     public IRuntimeStorage? PrivateStorage { get; init; }
 
+    /// <summary>
+    /// Node-local ordered index behind storage_index_*; never replicated. Without one the index
+    /// writes return 0 ("not persisted") and reads find nothing, which SDK collections answer by
+    /// rebuilding from synchronized state, as upstream designs for backends without an index.
+    /// </summary>
+    public IRuntimeOrderedIndex? OrderedIndex { get; init; }
+
     /// <summary>Content-addressed blob store behind blob_*.</summary>
     public IRuntimeBlobStore? Blobs { get; init; }
 

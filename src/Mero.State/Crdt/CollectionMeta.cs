@@ -38,9 +38,21 @@ internal sealed class CollectionMeta
 
     public CollectionRef Ref => new(Id, Kind);
 
-    /// <summary>A collection id: SHA-256 over the parent id, kind and name, so every replica derives the same id.</summary>
+    /// <summary>First byte of a top-level name that pins the collection's id (upstream's *_new_with_id): 0xFF ‖ id.</summary>
+    public const byte PinnedIdMarker = 0xFF;
+
+    /// <summary>
+    /// A collection id: SHA-256 over the parent id, kind and name, so every replica derives the same
+    /// id; or, for a top-level name 0xFF ‖ 32-byte id, that id itself (a caller-chosen id).
+    /// </summary>
     public static Hash DeriveId(Hash parent, CrdtKind kind, ReadOnlySpan<byte> name)
     {
+        if (IsPinned(parent, name))
+        {
+            var pinned = Hash.FromBytes(name[1..]);
+            return pinned != default ? pinned : throw new CrdtException("a collection id must not be all zeros (that is the root)");
+        }
+
         Span<byte> buffer = stackalloc byte[12 + 32 + 1 + name.Length];
         "mero/crdt/v1"u8.CopyTo(buffer);
         parent.AsSpan().CopyTo(buffer[12..]);
@@ -48,6 +60,9 @@ internal sealed class CollectionMeta
         name.CopyTo(buffer[45..]);
         return Hash.FromBytes(SHA256.HashData(buffer));
     }
+
+    public static bool IsPinned(Hash parent, ReadOnlySpan<byte> name) =>
+        parent == default && name.Length == 33 && name[0] == PinnedIdMarker;
 
     public byte[] ComputeHash()
     {

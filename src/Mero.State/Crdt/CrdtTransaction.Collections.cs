@@ -27,11 +27,10 @@ public sealed partial class CrdtTransaction
             throw new CrdtException("the root cannot be nested");
         }
 
+        // Remembered even for an existing collection: removing its map key may delete it, and a
+        // later write in this transaction then creates it again.
         var id = CollectionMeta.DeriveId(parent.Id, kind, name);
-        if (!_metas.ContainsKey(id))
-        {
-            _unborn.TryAdd(id, (parent, name.ToArray()));
-        }
+        _unborn.TryAdd(id, (parent, name.ToArray()));
 
         return new CollectionRef(id, kind);
     }
@@ -43,6 +42,31 @@ public sealed partial class CrdtTransaction
         Span<byte> name = stackalloc byte[16];
         BinaryPrimitives.WriteUInt64BigEndian(name, _clock.Now().Time);
         _executor.AsSpan()[..8].CopyTo(name[8..]);
+        var reference = Child(CollectionRef.Root, name, kind);
+        ForWrite(reference, kind);
+        return reference;
+    }
+
+    /// <summary>
+    /// The top-level collection of kind at exactly <paramref name="id"/> (upstream's *_new_with_id):
+    /// created if missing, the existing one otherwise, so every replica using the id shares it.
+    /// The id must not be zero, nor the id of a collection of another kind.
+    /// </summary>
+    public CollectionRef CreateWithId(CrdtKind kind, Hash id)
+    {
+        if (kind == CrdtKind.Root)
+        {
+            throw new CrdtException("the root cannot be created");
+        }
+
+        Span<byte> name = stackalloc byte[33];
+        name[0] = CollectionMeta.PinnedIdMarker;
+        id.AsSpan().CopyTo(name[1..]);
+        if (LoadMeta(CollectionMeta.DeriveId(default, kind, name)) is { } existing && existing.Kind != kind)
+        {
+            throw new CrdtException($"collection {id} exists as a {existing.Kind}, not a {kind}");
+        }
+
         var reference = Child(CollectionRef.Root, name, kind);
         ForWrite(reference, kind);
         return reference;
@@ -98,16 +122,27 @@ public sealed partial class CrdtTransaction
         return previous.IsLive ? previous.Value.ToArray() : null;
     }
 
-    /// <summary>Removes a live key (a tombstone that beats older concurrent puts); returns the removed value.</summary>
+    /// <summary>
+    /// Removes a key (a tombstone that beats older concurrent puts) and the collections nested
+    /// under it (see CrdtTransaction.Removal.cs); returns the removed value. No-op if the key has
+    /// neither a live value nor a nested collection.
+    /// </summary>
     public byte[]? MapRemove(CollectionRef map, ReadOnlySpan<byte> key)
     {
-        if (TryResolve(map, CrdtKind.Map) is not { } meta || ReadEntry(meta, key) is not { IsLive: true } previous)
+        if (TryResolve(map, CrdtKind.Map) is not { } meta)
         {
             return null;
         }
 
-        LocalRemove(meta, key, previous);
-        return previous.Value.ToArray();
+        var previous = ReadEntry(meta, key);
+        if (!previous.IsLive && !HasNested(meta, key))
+        {
+            return null;
+        }
+
+        var stamp = LocalRemove(meta, key, previous);
+        RemoveNested(meta, key, stamp);
+        return previous.IsLive ? previous.Value.ToArray() : null;
     }
 
     /// <summary>Live keys, O(1).</summary>

@@ -17,6 +17,26 @@ public sealed partial class CrdtTransaction
     {
         ArgumentNullException.ThrowIfNull(delta);
         var ops = Validate(delta);
+        // A pinned id (0xFF ‖ id) may name a collection that exists here as another kind: refused
+        // before anything changes.
+        var pinned = new Dictionary<Hash, CrdtKind>();
+        foreach (var declaration in delta.Declarations)
+        {
+            if (declaration.Parent >= 0 || !CollectionMeta.IsPinned(default, declaration.Name))
+            {
+                continue;
+            }
+
+            var id = CollectionMeta.DeriveId(default, declaration.Kind, declaration.Name);
+            var kind = LoadMeta(id)?.Kind ?? (pinned.TryGetValue(id, out var declared) ? declared : declaration.Kind);
+            if (kind != declaration.Kind)
+            {
+                throw new CrdtException($"invalid delta: collection {id} is a {kind}, not a {declaration.Kind}");
+            }
+
+            pinned[id] = kind;
+        }
+
         var newest = delta.Actions.Count == 0 ? 0 : delta.Actions.Max(a => a.Time);
         if (newest > 0)
         {
@@ -34,25 +54,50 @@ public sealed partial class CrdtTransaction
         var metas = new CollectionMeta[delta.Declarations.Count];
         for (var i = 0; i < metas.Length; i++)
         {
-            var declaration = delta.Declarations[i];
-            var parent = declaration.Parent < 0 ? Root() : metas[declaration.Parent];
-            metas[i] = EnsureCollection(parent, declaration.Kind, declaration.Name, out _);
+            metas[i] = Declared(delta, metas, i);
         }
 
         for (var i = 0; i < delta.Actions.Count; i++)
         {
             var action = delta.Actions[i];
-            var meta = action.Collection < 0 ? Root() : metas[action.Collection];
+            var meta = action.Collection < 0 ? Root() : Declared(delta, metas, action.Collection);
             if (action.Kind == CrdtActionKind.Text)
             {
-                ApplyTextOp(meta, ops[i]!, action.Value);
+                // A text under a removed map key is gone for good (CrdtTransaction.Removal.cs).
+                if (RemovedAt(meta) is null)
+                {
+                    ApplyTextOp(meta, ops[i]!);
+                }
+
                 continue;
             }
 
             var stamp = new HybridTimestamp(action.Time, delta.Author);
+            if (RemovedAt(meta) is { } removed && stamp <= removed)
+            {
+                continue;
+            }
+
             var entry = CrdtEntry.Create(stamp, action.Kind == CrdtActionKind.Remove, action.Value);
             ApplyEntry(meta, action.ItemKey, entry, ReadEntry(meta, action.ItemKey));
+            if (action.Kind == CrdtActionKind.Remove && meta.Kind == CrdtKind.Map)
+            {
+                RemoveNested(meta, action.ItemKey, stamp);
+            }
         }
+    }
+
+    /// <summary>The collection of declaration i, created again if a removal in this delta deleted it.</summary>
+    private CollectionMeta Declared(CrdtDelta delta, CollectionMeta[] metas, int i)
+    {
+        if (metas[i] is { } known && _metas.TryGetValue(known.Id, out var live) && ReferenceEquals(live, known))
+        {
+            return known;
+        }
+
+        var declaration = delta.Declarations[i];
+        var parent = declaration.Parent < 0 ? Root() : Declared(delta, metas, declaration.Parent);
+        return metas[i] = EnsureCollection(parent, declaration.Kind, declaration.Name, out _);
     }
 
     /// <summary>Decodes and applies a delta's wire form.</summary>
@@ -108,11 +153,17 @@ public sealed partial class CrdtTransaction
                 case CrdtKind.Text:
                     try
                     {
-                        ops[i] = RgaText.DecodeOp(action.Value);
+                        ops[i] = RgaText.DecodeOp(action.Value, action.Time);
                     }
                     catch (RgaFormatException ex)
                     {
                         throw new CrdtException($"invalid delta: action {i}: {ex.Message}");
+                    }
+
+                    // Char times are bounded by the action's (drift-checked) time.
+                    if (ops[i] is RgaInsertOp insert && insert.Time + (ulong)insert.Length - 1 > action.Time)
+                    {
+                        throw new CrdtException($"invalid delta: action {i} stamps characters after its own time");
                     }
 
                     break;

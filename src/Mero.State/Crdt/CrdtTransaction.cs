@@ -105,6 +105,7 @@ public sealed partial class CrdtTransaction
             }
         }
 
+        CacheTexts();
         return new CrdtCommit(Delta, Hash.FromBytes(Root().ComputeHash()), _overlay.Count > 0);
     }
 
@@ -137,6 +138,13 @@ public sealed partial class CrdtTransaction
 
             foreach (var meta in level)
             {
+                // A collection emptied under a removed map key (or declared only by dropped actions) goes away.
+                if (!meta.IsRoot && meta.ChildSum.IsZero && RemovedAt(meta) is not null)
+                {
+                    DeleteMeta(meta);
+                    continue;
+                }
+
                 meta.Dirty = false;
                 _overlay[MetaKey(meta.Id)] = meta.Encode();
                 if (meta.IsRoot)
@@ -196,13 +204,15 @@ public sealed partial class CrdtTransaction
         }
     }
 
-    private void LocalRemove(CollectionMeta meta, ReadOnlySpan<byte> itemKey, CrdtEntry current)
+    private HybridTimestamp LocalRemove(CollectionMeta meta, ReadOnlySpan<byte> itemKey, CrdtEntry current)
     {
         var stamp = NextStamp();
         if (ApplyEntry(meta, itemKey, CrdtEntry.Create(stamp, true, []), current))
         {
             Record(CrdtActionKind.Remove, meta, stamp.Time, itemKey, []);
         }
+
+        return stamp;
     }
 
     private void Record(CrdtActionKind kind, CollectionMeta meta, ulong time, ReadOnlySpan<byte> itemKey, ReadOnlySpan<byte> value) =>
@@ -270,7 +280,7 @@ public sealed partial class CrdtTransaction
         created = false;
         if (LoadMeta(id) is { } existing)
         {
-            return existing;
+            return existing.Kind == kind ? existing : throw new CrdtException($"collection {id} is a {existing.Kind}, not a {kind}");
         }
 
         if (parent.Depth + 1 > CollectionMeta.MaxDepth)
@@ -279,6 +289,7 @@ public sealed partial class CrdtTransaction
         }
 
         created = true;
+        _overlay[PrefixedKey(ChildTag, parent.Id, id.AsSpan())] = [];
         return AddMeta(new CollectionMeta
         {
             Id = id,
@@ -371,7 +382,17 @@ public sealed partial class CrdtTransaction
 
         foreach (var (key, value) in _overlay)
         {
-            if (value is not null && key.AsSpan().StartsWith(prefix))
+            if (!key.AsSpan().StartsWith(prefix))
+            {
+                continue;
+            }
+
+            // Null: deleted in this transaction (an entry dropped with its removed map key).
+            if (value is null)
+            {
+                result.Remove(key[prefix.Length..]);
+            }
+            else
             {
                 result[key[prefix.Length..]] = CrdtEntry.FromStored(value);
             }

@@ -1,8 +1,11 @@
 namespace Mero.State.Text;
 
 /// <summary>
-/// The identity of one inserted character: the replica that typed it and its position in that
-/// replica's own insert sequence (0, 1, 2... with no gaps), like Yjs (client, clock).
+/// The address of one inserted character: the replica that typed it and its position in that
+/// replica's own insert sequence (0, 1, 2... with no gaps), like Yjs (client, clock). Each char
+/// also has an HLC time (<see cref="RgaText.TimeOf"/>), unique per replica and greater than every
+/// time its document had seen; concurrent inserts are ordered by (time, replica key), so a char's
+/// id in the sense is (HLC time, replica) and (replica, seq) is its compact address.
 /// </summary>
 public readonly record struct RgaCharId(PublicKey Replica, int Seq) : IComparable<RgaCharId>
 {

@@ -39,6 +39,8 @@ internal sealed class RgaContent
         all.AsSpan(skip).CopyTo(_wide.AsSpan(seq));
     }
 
+    public int Get(int seq) => _wide is null ? _narrow[seq] : _wide[seq];
+
     public void Set(int seq, int codePoint)
     {
         if (_wide is null && codePoint < 0x10000)

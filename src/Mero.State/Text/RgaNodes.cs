@@ -46,6 +46,9 @@ internal sealed class RgaReplicaLog(PublicKey key)
     public int Count;
     public int[] Leaves = [];
 
+    /// <summary>Per char: its HLC time, the first part of its id's order (see RgaCharId).</summary>
+    public ulong[] Times = [];
+
     public void EnsureCapacity(int count)
     {
         if (Leaves.Length >= count)
@@ -55,6 +58,7 @@ internal sealed class RgaReplicaLog(PublicKey key)
 
         var size = Math.Max(count, Math.Max(16, Leaves.Length * 2));
         Array.Resize(ref Leaves, size);
+        Array.Resize(ref Times, size);
         Content.Resize(size);
     }
 }

@@ -26,8 +26,9 @@ public sealed class RgaInsertOp : RgaOp
     private readonly int _rightSeq;
 
     /// <summary>Key indexes refer to keys; -1 for an absent origin.</summary>
-    internal RgaInsertOp(PublicKey[] keys, int replica, int seq, int leftKey, int leftSeq, int rightKey, int rightSeq, string text, int length)
+    internal RgaInsertOp(PublicKey[] keys, int replica, int seq, ulong time, int leftKey, int leftSeq, int rightKey, int rightSeq, string text, int length)
     {
+        Time = time;
         _keys = keys;
         _replica = replica;
         _seq = seq;
@@ -40,7 +41,7 @@ public sealed class RgaInsertOp : RgaOp
     }
 
     /// <summary>Builds an insert op from parts (for tests and tools); the text must be valid UTF-16.</summary>
-    public static RgaInsertOp Create(RgaCharId id, RgaCharId? originLeft, RgaCharId? originRight, string text)
+    public static RgaInsertOp Create(RgaCharId id, RgaCharId? originLeft, RgaCharId? originRight, string text, ulong time = 0)
     {
         ArgumentNullException.ThrowIfNull(text);
         var length = RgaCodePoints.Count(text);
@@ -60,6 +61,7 @@ public sealed class RgaInsertOp : RgaOp
             keys,
             0,
             id.Seq,
+            time,
             originLeft is null ? -1 : 1,
             originLeft?.Seq ?? 0,
             originRight is null ? -1 : 2,
@@ -70,6 +72,9 @@ public sealed class RgaInsertOp : RgaOp
 
     public RgaCharId Id => new(_keys[_replica], _seq);
 
+    /// <summary>HLC time of the first char; char i has Time + i.</summary>
+    public ulong Time { get; }
+
     public RgaCharId? OriginLeft => _leftKey < 0 ? null : new RgaCharId(_keys[_leftKey], _leftSeq);
 
     public RgaCharId? OriginRight => _rightKey < 0 ? null : new RgaCharId(_keys[_rightKey], _rightSeq);
@@ -79,7 +84,7 @@ public sealed class RgaInsertOp : RgaOp
     /// <summary>Number of code points in <see cref="Text"/>.</summary>
     public int Length { get; }
 
-    public override string ToString() => $"insert {Id}+{Length} after {OriginLeft?.ToString() ?? "start"} before {OriginRight?.ToString() ?? "end"}";
+    public override string ToString() => $"insert {Id}+{Length}@{Time} after {OriginLeft?.ToString() ?? "start"} before {OriginRight?.ToString() ?? "end"}";
 }
 
 /// <summary>Marks characters as deleted (tombstones). Deleting a deleted character is a no-op.</summary>

@@ -11,7 +11,11 @@ internal static class RgaOpCodec
 
     private const int MaxInsertKeys = 3;
 
-    public static byte[] Encode(RgaOp op)
+    /// <summary>
+    /// With relativeTo (the HLC time of the delta action carrying the op), an insert's time is
+    /// written as relativeTo − time: one byte for a typed character instead of nine.
+    /// </summary>
+    public static byte[] Encode(RgaOp op, ulong? relativeTo = null)
     {
         var keys = new List<PublicKey>(MaxInsertKeys);
         var w = new RgaWireWriter();
@@ -24,6 +28,12 @@ internal static class RgaOpCodec
                 w.Byte(InsertTag);
                 WriteKeys(w, keys);
                 w.VarInt(insert.Id.Seq);
+                if (relativeTo is { } reference && insert.Time > reference)
+                {
+                    throw new ArgumentException($"insert time {insert.Time} is after its reference {reference}", nameof(relativeTo));
+                }
+
+                w.VarULong(relativeTo is { } before ? before - insert.Time : insert.Time);
                 WriteOrigin(w, keys, insert.OriginLeft);
                 WriteOrigin(w, keys, insert.OriginRight);
                 w.Utf8(insert.Text);
@@ -55,7 +65,7 @@ internal static class RgaOpCodec
         return w.ToArray();
     }
 
-    public static RgaOp Decode(ReadOnlySpan<byte> bytes)
+    public static RgaOp Decode(ReadOnlySpan<byte> bytes, ulong? relativeTo = null)
     {
         var r = new RgaWireReader(bytes, "RGA op");
         var tag = r.Byte();
@@ -65,6 +75,12 @@ internal static class RgaOpCodec
                 {
                     var keys = ReadKeys(ref r, MaxInsertKeys);
                     var seq = r.Int("seq");
+                    var time = r.VarULong();
+                    if (relativeTo is { } reference)
+                    {
+                        time = time <= reference ? reference - time : throw r.Error("insert time is before zero");
+                    }
+
                     var (leftKey, leftSeq) = ReadOrigin(ref r, keys);
                     var (rightKey, rightSeq) = ReadOrigin(ref r, keys);
                     var text = r.RestAsUtf8();
@@ -74,12 +90,12 @@ internal static class RgaOpCodec
                         throw r.Error("insert without text");
                     }
 
-                    if ((long)seq + length > int.MaxValue)
+                    if ((long)seq + length > int.MaxValue || time > ulong.MaxValue - (ulong)length)
                     {
-                        throw r.Error("sequence numbers overflow");
+                        throw r.Error("sequence numbers or times overflow");
                     }
 
-                    return new RgaInsertOp(keys, 0, seq, leftKey, leftSeq, rightKey, rightSeq, text, length);
+                    return new RgaInsertOp(keys, 0, seq, time, leftKey, leftSeq, rightKey, rightSeq, text, length);
                 }
 
             case DeleteTag:

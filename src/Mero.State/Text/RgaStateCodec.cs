@@ -11,7 +11,8 @@ public sealed partial class RgaText
     /// <summary>Default cap on characters (tombstones included) a decoded state may hold.</summary>
     public const int DefaultMaxStateChars = 1 << 22;
 
-    private const byte StateVersion = 0x01;
+    // 2: per-replica char time runs after the key table.
+    private const byte StateVersion = 0x02;
 
     private const int FlagDeleted = 1;
     private const int LeftShift = 1;
@@ -31,6 +32,12 @@ public sealed partial class RgaText
 
     /// <summary>Encodes the op for the wire; see docs/crdt-text.md for the layout.</summary>
     public static byte[] EncodeOp(RgaOp op) => RgaOpCodec.Encode(op);
+
+    /// <summary>Encodes the op with its insert time relative to (at or before) relativeTo, as CRDT deltas carry it.</summary>
+    public static byte[] EncodeOp(RgaOp op, ulong relativeTo) => RgaOpCodec.Encode(op, relativeTo);
+
+    /// <summary>Decodes what <see cref="EncodeOp(RgaOp, ulong)"/> wrote with the same relativeTo.</summary>
+    public static RgaOp DecodeOp(ReadOnlySpan<byte> bytes, ulong relativeTo) => RgaOpCodec.Decode(bytes, relativeTo);
 
     /// <summary>Decodes an op; malformed input throws <see cref="RgaFormatException"/>.</summary>
     public static RgaOp DecodeOp(ReadOnlySpan<byte> bytes) => RgaOpCodec.Decode(bytes);
@@ -54,6 +61,11 @@ public sealed partial class RgaText
         foreach (var r in order)
         {
             w.Key(_logs[r].Key);
+        }
+
+        foreach (var r in order)
+        {
+            WriteTimes(w, _logs[r]);
         }
 
         w.VarInt(runs.Count);
@@ -170,6 +182,12 @@ public sealed partial class RgaText
             {
                 throw r.Error("replica keys are not strictly ascending");
             }
+        }
+
+        var times = new List<(int Length, ulong Start)>[replicaCount];
+        for (var i = 0; i < replicaCount; i++)
+        {
+            times[i] = ReadTimes(ref r, maxChars);
         }
 
         // Each run takes at least three bytes.
@@ -290,7 +308,54 @@ public sealed partial class RgaText
             }
         }
 
-        return Build(ref r, keys, counts, runs, replica);
+        return Build(ref r, keys, counts, runs, replica, times);
+    }
+
+    /// <summary>A replica's char times in seq order as maximal runs of consecutive times: count, then (length, start delta).</summary>
+    private static void WriteTimes(RgaWireWriter w, RgaReplicaLog log)
+    {
+        var starts = new List<int>();
+        for (var s = 0; s < log.Count; s++)
+        {
+            if (s == 0 || log.Times[s] != log.Times[s - 1] + 1)
+            {
+                starts.Add(s);
+            }
+        }
+
+        w.VarInt(starts.Count);
+        ulong expected = 0;
+        for (var i = 0; i < starts.Count; i++)
+        {
+            var length = (i + 1 < starts.Count ? starts[i + 1] : log.Count) - starts[i];
+            var start = log.Times[starts[i]];
+            w.VarInt(length);
+            w.SignedVarLong(unchecked((long)(start - expected)));
+            expected = unchecked(start + (ulong)length);
+        }
+    }
+
+    private static List<(int Length, ulong Start)> ReadTimes(ref RgaWireReader r, int maxChars)
+    {
+        var count = r.Int("time run count", Math.Min(maxChars, r.Remaining / 2));
+        var list = new List<(int, ulong)>(count);
+        ulong expected = 0;
+        long total = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var length = r.Int("time run length", maxChars);
+            var start = unchecked(expected + (ulong)r.SignedVarLong());
+            total += length;
+            if (length == 0 || total > maxChars || start > ulong.MaxValue - (ulong)length)
+            {
+                throw r.Error($"bad time run {i}");
+            }
+
+            list.Add((length, start));
+            expected = start + (ulong)length;
+        }
+
+        return list;
     }
 
     private static (int Replica, int Seq) ReadExplicit(ref RgaWireReader r, int replicaCount, int seq)
@@ -305,7 +370,7 @@ public sealed partial class RgaText
         return (replica, (int)value);
     }
 
-    private static RgaText Build(ref RgaWireReader r, PublicKey[] keys, int[] counts, RgaItem[] runs, PublicKey replica)
+    private static RgaText Build(ref RgaWireReader r, PublicKey[] keys, int[] counts, RgaItem[] runs, PublicKey replica, List<(int Length, ulong Start)>[] times)
     {
         var text = new RgaText(replica);
         var interned = new int[keys.Length];
@@ -356,6 +421,34 @@ public sealed partial class RgaText
         }
 
         r.EnsureEnd();
+
+        // Times last, so a broken run table reports its own error first.
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var log = text._logs[interned[i]];
+            var s = 0;
+            foreach (var (length, start) in times[i])
+            {
+                if (s + length > counts[i])
+                {
+                    throw r.Error($"replica {i} has times for more than its {counts[i]} characters");
+                }
+
+                for (var k = 0; k < length; k++)
+                {
+                    log.Times[s + k] = start + (ulong)k;
+                }
+
+                s += length;
+                text._maxTime = Math.Max(text._maxTime, start + (ulong)length - 1);
+            }
+
+            if (s != counts[i])
+            {
+                throw r.Error($"replica {i} has times for {s} of its {counts[i]} characters");
+            }
+        }
+
 
         foreach (var run in runs)
         {

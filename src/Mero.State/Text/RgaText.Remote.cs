@@ -59,6 +59,12 @@ public sealed partial class RgaText
         var log = _logs[replica];
         log.EnsureCapacity(seq + n);
         log.Content.Write(seq, op.Text, op.Length, skip);
+        for (var i = 0; i < n; i++)
+        {
+            log.Times[seq + i] = op.Time + (ulong)(skip + i);
+        }
+
+        _maxTime = Math.Max(_maxTime, op.Time + (ulong)op.Length - 1);
 
         var item = new RgaItem
         {
@@ -70,6 +76,7 @@ public sealed partial class RgaText
             RightReplica = rightReplica,
             RightSeq = rightSeq,
         };
+        DigestInserted(item, 0, n);
         var leaf = Integrate(item, out var at);
         leaf = InsertItem(leaf, at, item, out at);
         MergeAround(leaf, at);
@@ -117,6 +124,7 @@ public sealed partial class RgaText
         var leftPos = item.LeftReplica == RgaItem.None ? -1 : RawPosition(item.LeftReplica, item.LeftSeq);
         var rightPos = item.RightReplica == RgaItem.None ? _total : RawPosition(item.RightReplica, item.RightSeq);
         var newKey = _logs[item.Replica].Key;
+        var newTime = _logs[item.Replica].Times[item.Seq];
 
         var scanning = false;
         var destLeaf = leaf;
@@ -154,8 +162,9 @@ public sealed partial class RgaText
             }
             else if (other.RightReplica == item.RightReplica && (item.RightReplica == RgaItem.None || other.RightSeq == item.RightSeq))
             {
-                // Same origins: a true conflict, ordered by the real replica keys, then seq.
-                var byKey = newKey.CompareTo(_logs[other.Replica].Key);
+                // Same origins: a true conflict, ordered by the ids: HLC time, then replica key, then seq.
+                var byTime = newTime.CompareTo(_logs[other.Replica].Times[other.Seq]);
+                var byKey = byTime != 0 ? byTime : newKey.CompareTo(_logs[other.Replica].Key);
                 if (byKey < 0 || (byKey == 0 && item.Seq < other.Seq))
                 {
                     break;

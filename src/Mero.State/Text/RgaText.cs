@@ -21,6 +21,8 @@ public sealed partial class RgaText
     // Interned replica keys by index, shared with the ops this document creates.
     private PublicKey[] _keyTable = [];
 
+    private ulong _maxTime;
+
     public RgaText(PublicKey replica)
     {
         _leafTable.Add(null!); // Leaf id 0 means "no leaf" in the per-char index.
@@ -41,8 +43,24 @@ public sealed partial class RgaText
     /// <summary>How many chars of replica this document has: its next expected seq.</summary>
     public int KnownChars(PublicKey replica) => _replicaIndex.TryGetValue(replica, out var r) ? _logs[r].Count : 0;
 
+    /// <summary>The newest char time this document has seen; local inserts get later times.</summary>
+    public ulong MaxTime => _maxTime;
+
+    /// <summary>The HLC time of char (replica, seq).</summary>
+    public ulong TimeOf(RgaCharId id) =>
+        _replicaIndex.TryGetValue(id.Replica, out var r) && id.Seq >= 0 && id.Seq < _logs[r].Count
+            ? _logs[r].Times[id.Seq]
+            : throw new ArgumentOutOfRangeException(nameof(id), $"unknown char {id}");
+
     /// <summary>Inserts text so that its first code point ends up at index. Returns the op to ship.</summary>
-    public RgaInsertOp Insert(int index, string text)
+    public RgaInsertOp Insert(int index, string text) => Insert(index, text, 0);
+
+    /// <summary>
+    /// Inserts text stamped with an HLC time: its chars get times max(time, newest seen + 1) + i,
+    /// so ids stay unique and later than everything this replica saw (a Lamport bump when the
+    /// document holds newer times than the clock gave).
+    /// </summary>
+    public RgaInsertOp Insert(int index, string text, ulong time)
     {
         ArgumentNullException.ThrowIfNull(text);
         if ((uint)index > (uint)_visible)
@@ -65,6 +83,18 @@ public sealed partial class RgaText
 
         log.EnsureCapacity(seq + n);
         log.Content.Write(seq, text, n);
+        var first = Math.Max(time, _maxTime + 1);
+        if (first > ulong.MaxValue - (ulong)n)
+        {
+            throw new InvalidOperationException("char times would overflow");
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            log.Times[seq + i] = first + (ulong)i;
+        }
+
+        _maxTime = first + (ulong)n - 1;
 
         RgaLeaf leaf;
         int at;
@@ -107,10 +137,11 @@ public sealed partial class RgaText
                     && item.RightReplica == rightReplica && (rightReplica == RgaItem.None || item.RightSeq == rightSeq))
                 {
                     item.Length += n;
+                    DigestInserted(item, item.Length - n, n);
                     Array.Fill(log.Leaves, leaf.Id, seq, n);
                     log.Count += n;
                     AdjustUp(leaf, n, n);
-                    return NewInsertOp(seq, n, text, leftReplica, leftSeq, rightReplica, rightSeq);
+                    return NewInsertOp(seq, first, n, text, leftReplica, leftSeq, rightReplica, rightSeq);
                 }
 
                 at = i + 1;
@@ -127,9 +158,10 @@ public sealed partial class RgaText
             RightReplica = rightReplica,
             RightSeq = rightSeq,
         };
+        DigestInserted(fresh, 0, n);
         InsertItem(leaf, at, fresh, out _);
         log.Count += n;
-        return NewInsertOp(seq, n, text, leftReplica, leftSeq, rightReplica, rightSeq);
+        return NewInsertOp(seq, first, n, text, leftReplica, leftSeq, rightReplica, rightSeq);
     }
 
     /// <summary>Deletes the code point at index (upstream's js_crdt_rga_delete).</summary>
@@ -202,6 +234,7 @@ public sealed partial class RgaText
     /// <summary>Marks chars offset..offset+take of an item deleted; returns where the deleted piece ended up.</summary>
     private RgaLeaf MarkDeleted(RgaLeaf leaf, int index, int offset, int take, out int landed)
     {
+        DigestDeleted(leaf.Items[index], offset, take);
         if (offset > 0)
         {
             leaf = SplitItem(leaf, index, offset, out index);
@@ -243,8 +276,8 @@ public sealed partial class RgaText
         }
     }
 
-    private RgaInsertOp NewInsertOp(int seq, int n, string text, int leftReplica, int leftSeq, int rightReplica, int rightSeq) =>
-        new(_keyTable, _local, seq, leftReplica, leftSeq, rightReplica, rightSeq, text, n);
+    private RgaInsertOp NewInsertOp(int seq, ulong time, int n, string text, int leftReplica, int leftSeq, int rightReplica, int rightSeq) =>
+        new(_keyTable, _local, seq, time, leftReplica, leftSeq, rightReplica, rightSeq, text, n);
 
     private int Intern(PublicKey key)
     {

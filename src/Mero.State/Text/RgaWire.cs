@@ -30,6 +30,23 @@ internal sealed class RgaWireWriter(int capacity = 64)
 
     public void VarInt(int value) => VarUInt((uint)value);
 
+    public void VarULong(ulong value)
+    {
+        var span = _buffer.GetSpan(10);
+        var n = 0;
+        while (value >= 0x80)
+        {
+            span[n++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        span[n++] = (byte)value;
+        _buffer.Advance(n);
+    }
+
+    /// <summary>Zigzag over 64 bits.</summary>
+    public void SignedVarLong(long value) => VarULong((ulong)((value << 1) ^ (value >> 63)));
+
     /// <summary>Zigzag, so small negative deltas stay small.</summary>
     public void SignedVarInt(long value) => VarUInt(checked((uint)((value << 1) ^ (value >> 63))));
 
@@ -130,6 +147,38 @@ internal ref struct RgaWireReader(ReadOnlySpan<byte> data, string what)
         }
 
         return (int)value;
+    }
+
+    public ulong VarULong()
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 70; shift += 7)
+        {
+            var b = Byte();
+            if (shift == 63 && b > 0x01)
+            {
+                throw Error("varint overflows 64 bits");
+            }
+
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                if (b == 0 && shift > 0)
+                {
+                    throw Error("non-canonical varint");
+                }
+
+                return value;
+            }
+        }
+
+        throw Error("varint too long");
+    }
+
+    public long SignedVarLong()
+    {
+        var raw = VarULong();
+        return (long)(raw >> 1) ^ -(long)(raw & 1);
     }
 
     public long SignedVarInt()

@@ -53,6 +53,28 @@ public class ReplicationClusterTests
     }
 
     [Fact]
+    public async Task Nodes_over_real_libp2p_converge_after_concurrent_writes()
+    {
+        await using var cluster = new InProcessCluster(3, transport: ClusterTransport.Libp2p);
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        await Task.WhenAll(cluster.Running.Select(node => Task.Run(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await node.CallAsync(context, "set", $$"""{"key":"n{{node.Index}}-{{i}}","value":"v{{i}}"}""");
+            }
+        })));
+
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+        foreach (var node in cluster.Running)
+        {
+            Assert.Equal("\"v19\"", await node.CallAsync(context, "get", """{"key":"n2-19"}"""));
+            Assert.Equal("\"v19\"", await node.CallAsync(context, "get", """{"key":"n0-19"}"""));
+        }
+    }
+
+    [Fact]
     public async Task A_node_that_joins_after_many_writes_gets_a_snapshot_then_follows_new_ops()
     {
         await using var cluster = new InProcessCluster(2);
@@ -152,6 +174,31 @@ public class ReplicationClusterTests
             Assert.Equal(heads, node.Contexts.Heads(context));
             Assert.Equal("\"v\"", await node.CallAsync(context, "get", """{"key":"k"}"""));
         }
+    }
+
+    [Fact]
+    public async Task Receivers_run_event_handlers_and_the_author_does_not()
+    {
+        await using var cluster = new InProcessCluster(3);
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateContextAsync("chat");
+        await cluster[0].CallAsync(context, "create_channel", """{"name":"general"}""");
+
+        // Joiners first catch up (by snapshot, which replays no events); the send then arrives as an op.
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+        await cluster[0].CallAsync(context, "send", """{"channel":"general","text":"hi all"}""");
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline && (await cluster[2].CallAsync(context, "handled_count", "{}") != "1" || await cluster[1].CallAsync(context, "handled_count", "{}") != "1"))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal("1", await cluster[1].CallAsync(context, "handled_count", "{}"));
+        Assert.Equal("1", await cluster[2].CallAsync(context, "handled_count", "{}"));
+        Assert.Equal("0", await cluster[0].CallAsync(context, "handled_count", "{}"));
+        Assert.Contains("hi all", await cluster[2].CallAsync(context, "messages", """{"channel":"general"}"""), StringComparison.Ordinal);
     }
 
     /// <summary>A well-formed op writing k = "evil", signed by <paramref name="seed"/> (or with a forged signature).</summary>

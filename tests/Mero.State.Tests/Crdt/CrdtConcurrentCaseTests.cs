@@ -94,6 +94,51 @@ public sealed class CrdtConcurrentCaseTests : IDisposable
     }
 
     [Fact]
+    public void ConcurrentInsertsAtOnePositionAreOrderedByTheirHlcTimesNotByReplicaKey()
+    {
+        var low = Replica(1);
+        var high = Replica(2);
+        var doc = (CrdtTransaction t) => t.Child(CollectionRef.Root, "doc"u8, CrdtKind.Text);
+        high.Apply(low.Execute(t => t.TextInsert(doc(t), 0, "ac")));
+
+        // The higher key types first (earlier HLC time): its char goes first although its key is greater.
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var first = high.Execute(t => t.TextInsert(doc(t), 1, "H"));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var second = low.Execute(t => t.TextInsert(doc(t), 1, "L"));
+        low.Apply(first);
+        high.Apply(second);
+        Assert.Equal("aHLc", low.Read(t => t.TextGet(doc(t))));
+        Assert.Equal("aHLc", high.Read(t => t.TextGet(doc(t))));
+        Assert.Equal(low.Root, high.Root);
+
+        // Same times: the replica key decides (low first).
+        var x = low.Execute(t => t.TextInsert(doc(t), 0, "x"));
+        var y = high.Execute(t => t.TextInsert(doc(t), 0, "y"));
+        low.Apply(y);
+        high.Apply(x);
+        Assert.StartsWith("xy", low.Read(t => t.TextGet(doc(t))), StringComparison.Ordinal);
+        Assert.Equal(low.Root, high.Root);
+    }
+
+    [Fact]
+    public void ATextActionWhoseCharactersAreStampedAfterItIsRefused()
+    {
+        var a = Replica(1);
+        var doc = (CrdtTransaction t) => t.Child(CollectionRef.Root, "doc"u8, CrdtKind.Text);
+        var delta = CrdtDelta.Decode(a.Execute(t => t.TextInsert(doc(t), 0, "hello")));
+        var action = delta.Actions[0];
+
+        // The same op claiming an action time 2 ticks earlier: its last char would be after it.
+        var op = (Mero.State.Text.RgaInsertOp)Mero.State.Text.RgaText.DecodeOp(action.Value, action.Time);
+        var forged = new CrdtDelta(delta.Author, delta.Declarations, [action with { Time = action.Time - 2, Value = Mero.State.Text.RgaText.EncodeOp(op, op.Time) }]);
+        var b = Replica(2);
+        var error = Assert.Throws<CrdtException>(() => b.Apply(forged.Encode()));
+        Assert.Contains("after its own time", error.Message, StringComparison.Ordinal);
+        Assert.Equal(default, b.Read(t => t.RootHash()));
+    }
+
+    [Fact]
     public void DeletingADeletedCharacterIsANoOp()
     {
         var a = Replica(1);
@@ -289,6 +334,154 @@ public sealed class CrdtConcurrentCaseTests : IDisposable
         Assert.Equal("Xb", b.Read(t => t.TextGet(doc(t))));
         Assert.Equal(a.Root, b.Root);
     }
+
+    private static CollectionRef Users(CrdtTransaction t) => t.Child(CollectionRef.Root, "users"u8, CrdtKind.Map);
+
+    private static CollectionRef Alice(CrdtTransaction t) => t.Child(Users(t), "alice"u8, CrdtKind.Map);
+
+    private static CollectionRef AliceLog(CrdtTransaction t) => t.Child(Alice(t), "log"u8, CrdtKind.Vector);
+
+    private static CollectionRef AliceNotes(CrdtTransaction t) => t.Child(Alice(t), "notes"u8, CrdtKind.Text);
+
+    private static CollectionRef AliceVisits(CrdtTransaction t) => t.Child(Alice(t), "visits"u8, CrdtKind.Counter);
+
+    [Fact]
+    public void RemovingAMapKeyRemovesItsNestedCollectionsAndTheRootIsAsIfTheyNeverExisted()
+    {
+        var a = Replica(1);
+        var bob = a.Execute(t => t.MapInsert(Users(t), "bob"u8, "x"u8));
+        var before = a.StoredRecords;
+        var nested = a.Execute(t =>
+        {
+            t.MapInsert(Alice(t), "name"u8, "Alice"u8);
+            t.VectorPush(AliceLog(t), "hello"u8);
+            t.TextInsert(AliceNotes(t), 0, "hi");
+            t.CounterIncrement(AliceVisits(t));
+            t.MapInsert(t.Child(Alice(t), "deeper"u8, CrdtKind.Map), "k"u8, "v"u8);
+        });
+        var removal = a.Execute(t => Assert.Null(t.MapRemove(Users(t), "alice"u8)));
+
+        Assert.Null(a.Read(t => t.MapGet(Alice(t), "name"u8)));
+        Assert.Equal(0, a.Read(t => t.VectorLength(AliceLog(t))));
+        Assert.Equal("", a.Read(t => t.TextGet(AliceNotes(t))));
+        Assert.Equal(0, a.Read(t => t.CounterValue(AliceVisits(t))));
+        Assert.False(a.Read(t => t.Exists(Alice(t)) || t.Exists(AliceLog(t)) || t.Exists(AliceNotes(t)) || t.Exists(AliceVisits(t))));
+
+        // Left behind: the users map's tombstone for "alice" and the removal watermark (not hashed).
+        Assert.Equal(before + 2, a.StoredRecords);
+
+        // c never had alice's collections: it gets bob and the removal only. Same root.
+        var c = Replica(3);
+        c.Apply(removal);
+        c.Apply(bob);
+        Assert.Equal(a.Root, c.Root);
+
+        // d gets everything, the nested writes last: they are older than the removal and dropped.
+        var d = Replica(4);
+        d.Apply(removal);
+        d.Apply(bob);
+        d.Apply(nested);
+        d.Apply(nested);
+        Assert.Equal(a.Root, d.Root);
+        Assert.Equal(0, d.Read(t => t.VectorLength(AliceLog(t))));
+    }
+
+    [Fact]
+    public void AWriteIntoANestedCollectionNewerThanTheRemovalOfItsKeySurvivesAnOlderOneIsDropped()
+    {
+        var a = Replica(1);
+        var b = Replica(2);
+        var seed = a.Execute(t =>
+        {
+            t.VectorPush(AliceLog(t), "old"u8);
+            t.MapInsert(Alice(t), "name"u8, "Alice"u8);
+        });
+        b.Apply(seed);
+
+        // Concurrent: a writes before (older stamp), b removes, then a writes after (newer stamp).
+        var older = a.Execute(t => t.MapInsert(Alice(t), "older"u8, "1"u8));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var removal = b.Execute(t => t.MapRemove(Users(t), "alice"u8));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var newer = a.Execute(t =>
+        {
+            t.MapInsert(Alice(t), "newer"u8, "2"u8);
+            t.VectorPush(AliceLog(t), "new"u8);
+        });
+
+        // Every delivery order gives the same state: only the newer writes are left.
+        byte[][] deltas = [seed, older, removal, newer];
+        var roots = new HashSet<Hash>();
+        foreach (var order in Permutations([0, 1, 2, 3]))
+        {
+            var r = Replica((byte)(10 + roots.Count % 200));
+            foreach (var i in order)
+            {
+                r.Apply(deltas[i]);
+            }
+
+            Assert.Equal("newer=2", r.Read(t => string.Join(",", t.MapEntries(Alice(t)).Select(e => Encoding.UTF8.GetString(e.Key) + "=" + Encoding.UTF8.GetString(e.Value)))));
+            Assert.Equal(["new"], r.Read(t => t.VectorItems(AliceLog(t)).Select(Encoding.UTF8.GetString).ToArray()));
+            roots.Add(r.Root);
+        }
+
+        Assert.Single(roots);
+        a.Apply(removal);
+        b.Apply(older);
+        b.Apply(newer);
+        Assert.Equal(roots.Single(), a.Root);
+        Assert.Equal(roots.Single(), b.Root);
+    }
+
+    [Fact]
+    public void ATextUnderARemovedKeyIsGoneForGoodAndRefusesWrites()
+    {
+        var a = Replica(1);
+        var b = Replica(2);
+        var seed = a.Execute(t => t.TextInsert(AliceNotes(t), 0, "hi"));
+        b.Apply(seed);
+        var removal = b.Execute(t => t.MapRemove(Users(t), "alice"u8));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var late = a.Execute(t => t.TextInsert(AliceNotes(t), 2, "!"));
+        a.Apply(removal);
+        b.Apply(late);
+        Assert.Equal("", a.Read(t => t.TextGet(AliceNotes(t))));
+        Assert.Equal("", b.Read(t => t.TextGet(AliceNotes(t))));
+        Assert.Equal(a.Root, b.Root);
+        var error = Assert.Throws<CrdtException>(() => b.Execute(t => t.TextInsert(AliceNotes(t), 0, "x")));
+        Assert.Contains("removed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CollectionsMadeAtOneCallerChosenIdOnTwoReplicasMergeAndAnotherKindThereIsRefused()
+    {
+        var id = Hash.FromBytes(Enumerable.Repeat((byte)0x42, 32).ToArray());
+        var a = Replica(1);
+        var b = Replica(2);
+        var fromA = a.Execute(t => t.MapInsert(t.CreateWithId(CrdtKind.Map, id), "x"u8, "1"u8));
+        var fromB = b.Execute(t => t.MapInsert(t.CreateWithId(CrdtKind.Map, id), "y"u8, "2"u8));
+        a.Apply(fromB);
+        b.Apply(fromA);
+        var map = new CollectionRef(id, CrdtKind.Map);
+        Assert.Equal(2, a.Read(t => t.MapLength(map)));
+        Assert.Equal("1"u8.ToArray(), b.Read(t => t.MapGet(map, "x"u8)));
+        Assert.Equal(a.Root, b.Root);
+
+        // A set at the same id elsewhere cannot land here.
+        var c = Replica(3);
+        var setDelta = c.Execute(t => t.SetInsert(t.CreateWithId(CrdtKind.Set, id), "s"u8));
+        var root = a.Root;
+        var error = Assert.Throws<CrdtException>(() => a.Apply(setDelta));
+        Assert.Contains("is a Map, not a Set", error.Message, StringComparison.Ordinal);
+        Assert.Equal(root, a.Read(t => t.RootHash()));
+        Assert.Throws<CrdtException>(() => a.Execute(t => t.CreateWithId(CrdtKind.Set, id)));
+        Assert.Throws<CrdtException>(() => a.Execute(t => t.CreateWithId(CrdtKind.Map, default)));
+    }
+
+    private static IEnumerable<int[]> Permutations(int[] items) =>
+        items.Length <= 1
+            ? [items]
+            : items.SelectMany((x, i) => Permutations([.. items.Take(i), .. items.Skip(i + 1)]).Select(rest => (int[])[x, .. rest]));
 
     private CrdtReplica Replica(byte rank) => new(_store.Store, Keys.Ordered(rank), _time);
 }

@@ -18,6 +18,8 @@ internal static class RandomWorkload
 
     public static CollectionRef Log(CrdtTransaction t, string user) => t.Child(Profile(t, user), "log"u8, CrdtKind.Vector);
 
+    public static CollectionRef Notes(CrdtTransaction t, string user) => t.Child(Profile(t, user), "notes"u8, CrdtKind.Text);
+
     public static CollectionRef Tags(CrdtTransaction t) => t.Child(CollectionRef.Root, "tags"u8, CrdtKind.Set);
 
     public static CollectionRef Hits(CrdtTransaction t) => t.Child(CollectionRef.Root, "hits"u8, CrdtKind.Counter);
@@ -30,7 +32,7 @@ internal static class RandomWorkload
     {
         var value = Encoding.UTF8.GetBytes($"v{random.Next(100)}");
         var user = Users[random.Next(Users.Length)];
-        switch (random.Next(14))
+        switch (random.Next(17))
         {
             case 0:
                 t.Write(Encoding.UTF8.GetBytes(Pick(random, RawKeys)), value);
@@ -94,6 +96,25 @@ internal static class RandomWorkload
             case 10:
                 t.RegisterSet(Title(t), random.Next(4) == 0 ? null : value);
                 break;
+            case 14:
+                // Removes the user's profile map with its nested log and notes.
+                t.MapRemove(Users_(t), Encoding.UTF8.GetBytes(user));
+                break;
+            case 15:
+                // A text under a removed key refuses writes (docs/crdt.md).
+                try
+                {
+                    var notes = Notes(t, user);
+                    t.TextInsert(notes, random.Next(t.TextLength(notes) + 1), ((char)('a' + random.Next(26))).ToString());
+                }
+                catch (CrdtException ex) when (ex.Message.Contains("removed", StringComparison.Ordinal))
+                {
+                }
+
+                break;
+            case 16:
+                t.CounterIncrement(t.Child(Profile(t, user), "visits"u8, CrdtKind.Counter));
+                break;
             case 11:
             case 12:
                 var doc = Doc(t);
@@ -121,6 +142,7 @@ internal static class RandomWorkload
             s.Append(key).Append('=').Append(Show(t.Read(Encoding.UTF8.GetBytes(key)))).Append(';');
         }
 
+        s.Append("|users:").Append(Entries(t, Users_(t))).Append(" len=").Append(t.MapLength(Users_(t)));
         s.Append("|m:").Append(Entries(t, Map(t))).Append(" len=").Append(t.MapLength(Map(t)));
         foreach (var user in Users)
         {
@@ -128,6 +150,8 @@ internal static class RandomWorkload
             s.Append(" log=").Append(string.Join(",", t.VectorItems(Log(t, user)).Select(Show)));
             var log = Log(t, user);
             s.Append(" len=").Append(t.VectorLength(log));
+            s.Append(" notes=").Append(t.TextGet(Notes(t, user)));
+            s.Append(" visits=").Append(t.CounterValue(t.Child(Profile(t, user), "visits"u8, CrdtKind.Counter)));
             for (var i = 0; i < t.VectorLength(log); i++)
             {
                 s.Append(" [").Append(i).Append("]=").Append(Show(t.VectorGet(log, i)));

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Mero.Node.Replication;
 
-namespace Mero.Integration.Tests.Replication;
+namespace Mero.Testing;
 
 /// <summary>
 /// Governance stand-in for replication tests: one shared member table and key ring for the whole

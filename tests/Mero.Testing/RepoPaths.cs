@@ -1,9 +1,14 @@
-namespace Mero.Integration.Tests;
+namespace Mero.Testing;
 
 /// <summary>Locates the repository and the apps built by scripts/build-apps.sh.</summary>
 public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
+
+    public static string MerodDll => Require(Path.Combine(Root, "src", "merod", "bin", "Release", "net10.0", "merod.dll"), "run dotnet build Mero.slnx -c Release");
+
+    private static string Require(string path, string hint) =>
+        File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: {hint}");
 
     public static string App(string name)
     {

@@ -4,14 +4,27 @@ using Mero.Crypto;
 using Mero.Node;
 using Mero.Node.Applications;
 using Mero.Node.Configuration;
+using Mero.Network.Host;
+using Mero.Network.Node;
 using Mero.Node.Contexts;
+using Mero.Node.Network;
 using Mero.Node.Replication;
 using Mero.Node.Replication.Simulation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Mero.Integration.Tests.Replication;
+namespace Mero.Testing;
+
+/// <summary>How the nodes of an <see cref="InProcessCluster"/> talk.</summary>
+public enum ClusterTransport
+{
+    /// <summary>A <see cref="SimulatedNetwork"/>: seeded loss, delay and partitions, no sockets.</summary>
+    Simulated,
+
+    /// <summary>Real libp2p nodes (TCP, Noise, Yamux, gossipsub) on 127.0.0.1, all connected.</summary>
+    Libp2p,
+}
 
 /// <summary>
 /// N full nodes in one process (RocksDB in temp dirs, Wasmtime, the real context manager and
@@ -26,8 +39,9 @@ public sealed class InProcessCluster : IAsyncDisposable
     private readonly ReplicationOptions _replication;
     private int _generation;
 
-    public InProcessCluster(int size, SimulationOptions? network = null, ReplicationOptions? replication = null)
+    public InProcessCluster(int size, SimulationOptions? network = null, ReplicationOptions? replication = null, ClusterTransport transport = ClusterTransport.Simulated)
     {
+        Transport = transport;
         Network = new SimulatedNetwork(network ?? new SimulationOptions(), TimeProvider.System);
         _replication = replication ?? new ReplicationOptions
         {
@@ -43,7 +57,12 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     public SimulatedNetwork Network { get; }
 
+    public ClusterTransport Transport { get; }
+
     public StaticAuthority Authority { get; } = new();
+
+    /// <summary>The last log lines (Information and up) of every node.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Log { get; } = new();
 
     public ClusterNode this[int index] => _nodes[index] ?? throw new InvalidOperationException($"node {index} is stopped");
 
@@ -61,11 +80,33 @@ public sealed class InProcessCluster : IAsyncDisposable
     {
         var home = Path.Combine(_root, "node" + index);
         Directory.CreateDirectory(home);
-        var peer = $"node{index}-{_generation++}";
-        var transport = Network.AddPeer(peer);
+        Libp2pNode? libp2p = null;
+        Ed25519KeyPair? identity = null;
+        IReplicationTransport transport;
+        string peer;
+        if (Transport == ClusterTransport.Libp2p)
+        {
+            // Gossipsub signs every publish with it: the node owns it until it stops.
+            identity = Ed25519KeyPair.Generate();
+            libp2p = await Libp2pNode.StartAsync(identity, Libp2pNodeOptions.Calimero(new Libp2pHostOptions { PingInterval = null }, []));
+            foreach (var other in Running.Where(n => n.Libp2p is not null))
+            {
+                await libp2p.Host.DialAsync(other.Libp2p!.Host.ListenAddresses[0].WithPeerId(other.Libp2p.PeerId), CancellationToken.None);
+            }
+
+            transport = new Libp2pReplicationTransport(libp2p);
+            peer = transport.LocalPeer;
+        }
+        else
+        {
+            peer = $"node{index}-{_generation++}";
+            transport = Network.AddPeer(peer);
+        }
+
         var network = new ReplicationNetwork();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new ListLoggerProvider("node" + index, Log));
         builder.Services.AddSingleton(network);
         builder.Services.AddMeroNode(new NodeOptions
         {
@@ -80,7 +121,7 @@ public sealed class InProcessCluster : IAsyncDisposable
         var router = new TopicRouter(transport, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<TopicRouter>());
         network.Attach(router);
         await host.StartAsync();
-        _nodes[index] = new ClusterNode(index, peer, host, router);
+        _nodes[index] = new ClusterNode(index, peer, host, router, transport, libp2p, identity);
     }
 
     /// <summary>A crash-like stop: the node leaves the network, then its host shuts down.</summary>
@@ -88,17 +129,25 @@ public sealed class InProcessCluster : IAsyncDisposable
     {
         var node = this[index];
         _nodes[index] = null;
-        Network.Disconnect(node.Peer);
+        if (Transport == ClusterTransport.Simulated)
+        {
+            Network.Disconnect(node.Peer);
+        }
+
         await node.DisposeAsync();
     }
 
     /// <summary>Installs kv-store everywhere, creates a context on node 0 and joins it from the others.</summary>
-    public async Task<(ApplicationId App, ContextId Context)> CreateKvContextAsync(IEnumerable<int>? joiners = null)
+    public Task<(ApplicationId App, ContextId Context)> CreateKvContextAsync(IEnumerable<int>? joiners = null) =>
+        CreateContextAsync("kv-store", joiners);
+
+    /// <summary>Installs the app everywhere, creates a context on node 0 and joins it from the others.</summary>
+    public async Task<(ApplicationId App, ContextId Context)> CreateContextAsync(string appName, IEnumerable<int>? joiners = null)
     {
         ApplicationId app = default;
         foreach (var node in Running)
         {
-            app = await node.Applications.InstallFromPathAsync(RepoPaths.App("kv-store"), null, null, null, CancellationToken.None);
+            app = await node.Applications.InstallFromPathAsync(RepoPaths.App(appName), null, null, null, CancellationToken.None);
         }
 
         var creator = this[0];
@@ -143,7 +192,8 @@ public sealed class InProcessCluster : IAsyncDisposable
     }
 
     public string Describe(ContextId context) =>
-        string.Join("; ", Running.Select(n => $"node{n.Index}: root {n.Contexts.Get(context)?.RootHash} heads [{string.Join(",", n.Contexts.Heads(context))}]"));
+        string.Join("; ", Running.Select(n => $"node{n.Index}: root {n.Contexts.Get(context)?.RootHash} heads [{string.Join(",", n.Contexts.Heads(context))}]"))
+        + "\nlast log lines:\n" + string.Join("\n", Log.TakeLast(40));
 
     public async ValueTask DisposeAsync()
     {
@@ -163,8 +213,11 @@ public sealed class InProcessCluster : IAsyncDisposable
 }
 
 /// <summary>One running node of an <see cref="InProcessCluster"/>.</summary>
-public sealed class ClusterNode(int index, string peer, IHost host, TopicRouter router) : IAsyncDisposable
+public sealed class ClusterNode(int index, string peer, IHost host, TopicRouter router, IReplicationTransport transport, Libp2pNode? libp2p, Ed25519KeyPair? identity) : IAsyncDisposable
 {
+    /// <summary>The node's libp2p node when the cluster runs over libp2p.</summary>
+    public Libp2pNode? Libp2p { get; } = libp2p;
+
     public int Index { get; } = index;
 
     public string Peer { get; } = peer;
@@ -199,5 +252,16 @@ public sealed class ClusterNode(int index, string peer, IHost host, TopicRouter 
         await host.StopAsync();
         await router.DisposeAsync();
         host.Dispose();
+        if (transport is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+
+        if (Libp2p is not null)
+        {
+            await Libp2p.DisposeAsync();
+        }
+
+        identity?.Dispose();
     }
 }

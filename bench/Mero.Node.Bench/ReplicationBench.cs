@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Mero.Node.Replication;
+
+namespace Mero.Node.Bench;
+
+/// <summary>
+/// Replication over real libp2p on loopback, full nodes in one process (issue #7 targets):
+/// <c>converge</c>: N nodes, W writes spread over them, time from the last write until every node
+/// holds the same root and heads; <c>snapshot</c>: a node joins a context of E kv entries and
+/// fetches it as a snapshot, rate = plain state bytes / time from first page request to install.
+/// </summary>
+internal static class ReplicationBench
+{
+    private static readonly ReplicationOptions Options = new()
+    {
+        HeartbeatInterval = TimeSpan.FromSeconds(1),
+        FollowRetryInterval = TimeSpan.FromMilliseconds(100),
+    };
+
+    public static async Task<int> ConvergeAsync(int nodes, int writes)
+    {
+        await using var cluster = new InProcessCluster(nodes, replication: Options, transport: ClusterTransport.Libp2p);
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        if (!await cluster.WaitConvergedAsync(context, TimeSpan.FromSeconds(60)))
+        {
+            throw new InvalidOperationException("the joiners never caught up: " + cluster.Describe(context));
+        }
+
+        var total = Stopwatch.StartNew();
+        await Task.WhenAll(cluster.Running.Select(node => Task.Run(async () =>
+        {
+            for (var i = node.Index; i < writes; i += nodes)
+            {
+                await node.CallAsync(context, "set", $$"""{"key":"key-{{i}}","value":"value-{{i}}"}""");
+            }
+        })));
+        var writing = total.Elapsed;
+        var afterLast = Stopwatch.StartNew();
+        while (!cluster.IsConverged(context))
+        {
+            if (afterLast.Elapsed > TimeSpan.FromSeconds(120))
+            {
+                throw new InvalidOperationException("no convergence in 120 s: " + cluster.Describe(context));
+            }
+
+            await Task.Delay(1);
+        }
+
+        var converge = afterLast.Elapsed;
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            bench = "replication-converge",
+            nodes,
+            writes,
+            write_seconds = Math.Round(writing.TotalSeconds, 2),
+            converge_ms_after_last_write = Math.Round(converge.TotalMilliseconds, 1),
+            root_mismatches = cluster.Running.Sum(n => n.Contexts.RootMismatches),
+        }));
+        return 0;
+    }
+
+    public static async Task<int> SnapshotAsync(int entries)
+    {
+        await using var cluster = new InProcessCluster(2, replication: Options, transport: ClusterTransport.Libp2p);
+        await cluster.StartAsync();
+        var (app, context) = await cluster.CreateKvContextAsync(joiners: []);
+        var writer = cluster[0];
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(lane => Task.Run(async () =>
+        {
+            for (var i = lane; i < entries; i += 8)
+            {
+                await writer.CallAsync(context, "set", $$"""{"key":"key-{{i}}","value":"value-{{i}}-{{new string('x', 32)}}"}""");
+            }
+        })));
+
+        var join = Stopwatch.StartNew();
+        await cluster.JoinAsync(1, app, context);
+        if (!await cluster.WaitConvergedAsync(context, TimeSpan.FromSeconds(300)))
+        {
+            throw new InvalidOperationException("the joiner never converged: " + cluster.Describe(context));
+        }
+
+        var joined = join.Elapsed;
+        var stats = cluster[1].Replication.LastSnapshot ?? throw new InvalidOperationException("the joiner took no snapshot");
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            bench = "replication-snapshot",
+            entries,
+            records = stats.Records,
+            plain_mb = Math.Round(stats.PlainBytes / 1e6, 2),
+            wire_mb = Math.Round(stats.WireBytes / 1e6, 2),
+            snapshot_ms = Math.Round(stats.Elapsed.TotalMilliseconds, 1),
+            plain_mb_per_s = Math.Round(stats.PlainBytes / 1e6 / stats.Elapsed.TotalSeconds, 1),
+            join_to_converged_ms = Math.Round(joined.TotalMilliseconds, 1),
+        }));
+        return 0;
+    }
+}
