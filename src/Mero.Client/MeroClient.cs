@@ -330,4 +330,97 @@ public sealed partial class MeroClient : IDisposable
         var text = baseAddress.GetLeftPart(UriPartial.Path);
         return new Uri(text.EndsWith('/') ? text : text + "/");
     }
+
+    // ---- Namespaces and groups (docs/governance.md, "Node wiring") ----
+
+    public Task<CreateNamespaceResponseData> CreateNamespaceAsync(CreateNamespaceRequest request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return PostJsonAsync<CreateNamespaceRequest, CreateNamespaceResponseData>("admin-api/namespaces", request, ct);
+    }
+
+    public Task<List<NamespaceDto>> ListNamespacesAsync(CancellationToken ct = default) =>
+        GetAsync<List<NamespaceDto>>("admin-api/namespaces", ct);
+
+    public Task<NamespaceDto> GetNamespaceAsync(string namespaceId, CancellationToken ct = default) =>
+        GetAsync<NamespaceDto>($"admin-api/namespaces/{Segment(namespaceId)}", ct);
+
+    public Task<NamespaceIdentityData> GetNamespaceIdentityAsync(string namespaceId, CancellationToken ct = default) =>
+        GetAsync<NamespaceIdentityData>($"admin-api/namespaces/{Segment(namespaceId)}/identity", ct);
+
+    public Task<List<GroupEntryDto>> ListNamespaceGroupsAsync(string namespaceId, CancellationToken ct = default) =>
+        GetAsync<List<GroupEntryDto>>($"admin-api/namespaces/{Segment(namespaceId)}/groups", ct);
+
+    public Task<CreateInvitationResponseData> CreateNamespaceInvitationAsync(string namespaceId, CreateInvitationRequest request, CancellationToken ct = default) =>
+        PostJsonAsync<CreateInvitationRequest, CreateInvitationResponseData>($"admin-api/namespaces/{Segment(namespaceId)}/invite", request, ct);
+
+    /// <summary>Joins with an invitation; the node waits (up to its join timeout) for peers and the group key.</summary>
+    public Task<JoinNamespaceResponseData> JoinNamespaceAsync(string namespaceId, JoinNamespaceRequest request, CancellationToken ct = default) =>
+        PostJsonAsync<JoinNamespaceRequest, JoinNamespaceResponseData>($"admin-api/namespaces/{Segment(namespaceId)}/join", request, ct);
+
+    /// <summary><c>group join-context</c>: joins a context registered in a namespace this node follows.</summary>
+    public Task<JoinContextResponseData> JoinContextAsync(string contextId, CancellationToken ct = default) =>
+        PostJsonAsync<EmptyResponse, JoinContextResponseData>($"admin-api/contexts/{Segment(contextId)}/join", new EmptyResponse(), ct);
+
+    public Task<List<GroupInfoDto>> ListGroupsAsync(CancellationToken ct = default) =>
+        GetAsync<List<GroupInfoDto>>("admin-api/groups", ct);
+
+    public Task<GroupInfoDto> GetGroupAsync(string groupId, CancellationToken ct = default) =>
+        GetAsync<GroupInfoDto>($"admin-api/groups/{Segment(groupId)}", ct);
+
+    public Task<List<GroupContextEntryDto>> ListGroupContextsAsync(string groupId, CancellationToken ct = default) =>
+        GetAsync<List<GroupContextEntryDto>>($"admin-api/groups/{Segment(groupId)}/contexts", ct);
+
+    /// <summary>Upstream answers <c>{"members":[...]}</c> without the <c>data</c> wrapper.</summary>
+    public async Task<ListGroupMembersResponse> ListGroupMembersAsync(string groupId, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Url($"admin-api/groups/{Segment(groupId)}/members"));
+        return await SendForBodyAsync<ListGroupMembersResponse>(request, ct).ConfigureAwait(false);
+    }
+
+    public async Task RemoveGroupMembersAsync(string groupId, RemoveGroupMembersRequest body, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url($"admin-api/groups/{Segment(groupId)}/members/remove")) { Content = JsonBody(body) };
+        await SendForBodyAsync<EmptyResponse>(request, ct).ConfigureAwait(false);
+    }
+
+    public async Task UpdateMemberRoleAsync(string groupId, string identity, UpdateMemberRoleRequest body, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, Url($"admin-api/groups/{Segment(groupId)}/members/{Segment(identity)}/role")) { Content = JsonBody(body) };
+        await SendForBodyAsync<EmptyResponse>(request, ct).ConfigureAwait(false);
+    }
+
+    public async Task SetMemberCapabilitiesAsync(string groupId, string identity, SetMemberCapabilitiesRequest body, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, Url($"admin-api/groups/{Segment(groupId)}/members/{Segment(identity)}/capabilities")) { Content = JsonBody(body) };
+        await SendForBodyAsync<EmptyResponse>(request, ct).ConfigureAwait(false);
+    }
+
+    public Task<MemberCapabilitiesData> GetMemberCapabilitiesAsync(string groupId, string identity, CancellationToken ct = default) =>
+        GetAsync<MemberCapabilitiesData>($"admin-api/groups/{Segment(groupId)}/members/{Segment(identity)}/capabilities", ct);
+
+    /// <summary>For the routes upstream answers without the <c>data</c> wrapper.</summary>
+    private async Task<T> SendForBodyAsync<T>(HttpRequestMessage request, CancellationToken ct)
+        where T : class
+    {
+        using var response = await SendAsync(request, ct).ConfigureAwait(false);
+        var body = await ReadBodyAsync(response, ct).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw HttpError(response.StatusCode, body);
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(body, ApiJson.Options)
+                ?? throw MeroApiException.InvalidResponse(response.StatusCode, $"the node's response to {request.Method} {request.RequestUri?.AbsolutePath} is null");
+        }
+        catch (JsonException ex)
+        {
+            throw MeroApiException.InvalidResponse(
+                response.StatusCode,
+                $"the node's response to {request.Method} {request.RequestUri?.AbsolutePath} is not the expected JSON: {ex.Message}",
+                ex);
+        }
+    }
 }

@@ -24,6 +24,9 @@ public sealed class NamespaceIdentity : IDisposable
 
     internal byte[] Seed { get; }
 
+    /// <summary>A copy of the Ed25519 seed: the node uses it as its member identity in the namespace's contexts.</summary>
+    public byte[] ExportSeed() => [.. Seed];
+
     public static NamespaceIdentity Generate()
     {
         using var key = Ed25519KeyPair.Generate();

@@ -40,6 +40,7 @@ public static class NodeServiceCollectionExtensions
         services.AddSingleton<ReplicationOutbox>();
         services.AddSingleton<ReplicationService>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicationService>());
+        Governance.GovernanceRegistration.AddGovernance(services);
         if (options.Swarm is { } swarm)
         {
             services.AddSingleton(swarm);

@@ -65,6 +65,7 @@ public static class AdminApi
                 ? HttpJson.Data(new DeleteContextData(true))
                 : HttpJson.Error(StatusCodes.Status404NotFound, "Context not found");
         });
+        routes.MapGovernanceApi();
         routes.MapBlobApi();
         return routes;
     }

@@ -85,6 +85,7 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
             AppCommand(),
             ContextCommand(),
             CallCommand(),
+            NamespaceCommand(), GroupCommand(),
             BlobCommand(),
         };
         return root;
