@@ -34,13 +34,17 @@ public class RgaCodecTests
             new RgaCharId(Keys.Ordered(2), int.MaxValue),
             new RgaCharId(Keys.Ordered(3), int.MaxValue),
             "\U0010FFFF",
-            ulong.MaxValue - 1);
+            RgaText.MaxCharTime - 1);
 
         // In a delta the insert time is relative to the action's time (here equal: one byte).
         var bytes = RgaText.EncodeOp(op, op.Time);
         Assert.True(bytes.Length < 128, $"{bytes.Length} bytes");
         Assert.Equal(bytes, RgaText.EncodeOp(RgaText.DecodeOp(bytes, op.Time), op.Time));
-        Assert.Equal(ulong.MaxValue - 1, ((RgaInsertOp)RgaText.DecodeOp(bytes, op.Time)).Time);
+        Assert.Equal(RgaText.MaxCharTime - 1, ((RgaInsertOp)RgaText.DecodeOp(bytes, op.Time)).Time);
+
+        // A time past the bound is refused: it would let a peer push local inserts into overflow.
+        var late = RgaInsertOp.Create(op.Id, null, null, "x", RgaText.MaxCharTime);
+        Assert.Throws<RgaFormatException>(() => RgaText.DecodeOp(RgaText.EncodeOp(late, late.Time), late.Time));
     }
 
     [Fact]

@@ -90,7 +90,7 @@ internal static class RgaOpCodec
                         throw r.Error("insert without text");
                     }
 
-                    if ((long)seq + length > int.MaxValue || time > ulong.MaxValue - (ulong)length)
+                    if ((long)seq + length > int.MaxValue || time > RgaText.MaxCharTime - (ulong)length)
                     {
                         throw r.Error("sequence numbers or times overflow");
                     }

@@ -346,7 +346,7 @@ public sealed partial class RgaText
             var length = r.Int("time run length", maxChars);
             var start = unchecked(expected + (ulong)r.SignedVarLong());
             total += length;
-            if (length == 0 || total > maxChars || start > ulong.MaxValue - (ulong)length)
+            if (length == 0 || total > maxChars || start > RgaText.MaxCharTime - (ulong)length)
             {
                 throw r.Error($"bad time run {i}");
             }

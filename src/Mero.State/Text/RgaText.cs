@@ -43,6 +43,12 @@ public sealed partial class RgaText
     /// <summary>How many chars of replica this document has: its next expected seq.</summary>
     public int KnownChars(PublicKey replica) => _replicaIndex.TryGetValue(replica, out var r) ? _logs[r].Count : 0;
 
+    /// <summary>
+    /// Latest char time a state or op may carry (HLC times are far below it). Decoders refuse
+    /// later ones, so a hostile peer cannot push a document to where local inserts would overflow.
+    /// </summary>
+    public const ulong MaxCharTime = ulong.MaxValue >> 1;
+
     /// <summary>The newest char time this document has seen; local inserts get later times.</summary>
     public ulong MaxTime => _maxTime;
 
