@@ -57,6 +57,7 @@ internal static class ReplicationBench
             write_seconds = Math.Round(writing.TotalSeconds, 2),
             converge_ms_after_last_write = Math.Round(converge.TotalMilliseconds, 1),
             root_mismatches = cluster.Running.Sum(n => n.Contexts.RootMismatches),
+            ops_fetched_by_sync = cluster.Running.Sum(n => n.Replication.FetchedBySync),
         }));
         return 0;
     }

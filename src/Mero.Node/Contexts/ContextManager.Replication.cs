@@ -51,8 +51,12 @@ public sealed partial class ContextManager
     /// <summary>Remote ops whose author's root differed from ours although we had exactly its parents.</summary>
     public long RootMismatches { get; private set; }
 
-    public Task<RemoteApplyResult> ApplyRemoteAsync(ContextOp op, CancellationToken ct) =>
-        SendAsync(new ApplyRemoteOpCommand(op, ct), ct);
+    public async Task<RemoteApplyResult> ApplyRemoteAsync(ContextOp op, CancellationToken ct) =>
+        (await ApplyRemoteAsync([op], ct).ConfigureAwait(false))[0];
+
+    /// <summary>Applies received ops in order, one commit per context; one result per op.</summary>
+    public Task<RemoteApplyResult[]> ApplyRemoteAsync(IReadOnlyList<ContextOp> ops, CancellationToken ct) =>
+        SendAsync(new ApplyRemoteOpsCommand(ops, ct), ct);
 
     public Task<ContextSnapshot?> CaptureSnapshotAsync(ContextId contextId, CancellationToken ct) =>
         SendAsync(new CaptureSnapshotCommand(contextId, ct), ct);
@@ -76,8 +80,8 @@ public sealed partial class ContextManager
     {
         switch (command)
         {
-            case ApplyRemoteOpCommand apply:
-                apply.Completion.TrySetResult(ApplyRemote(apply.Op));
+            case ApplyRemoteOpsCommand apply:
+                apply.Completion.TrySetResult(ApplyRemoteBatch(apply.Ops));
                 break;
             case CaptureSnapshotCommand capture:
                 capture.Completion.TrySetResult(Capture(capture.ContextId));
@@ -162,25 +166,67 @@ public sealed partial class ContextManager
         _governed.Remove(contextId);
     }
 
-    private RemoteApplyResult ApplyRemote(ContextOp op)
+    private RemoteApplyResult ApplyRemote(ContextOp op) => ApplyRemoteBatch([op])[0];
+
+    /// <summary>
+    /// Applies ops in the given order; those of one context fold into one CRDT transaction and one
+    /// commit (group commit). If any op's artifact fails to apply, the shared transaction is
+    /// dropped and the ops are applied one by one, so one bad op never costs the others.
+    /// </summary>
+    private RemoteApplyResult[] ApplyRemoteBatch(IReadOnlyList<ContextOp> ops)
     {
-        if (Get(op.ContextId) is null)
+        var results = new RemoteApplyResult[ops.Count];
+        foreach (var group in ops.Select((op, i) => (op, i)).GroupBy(x => x.op.ContextId))
+        {
+            var members = group.ToList();
+            var session = new RemoteSession(this, group.Key);
+            var outcome = members.Select(m => ApplyRemote(m.op, session)).ToList();
+            if (session.Failed)
+            {
+                // Buffered ops the failed pass released are retried too, after the batch's own.
+                var retry = members.Select(m => m.op).Concat(session.Released).ToList();
+                var retried = retry.Select(op =>
+                {
+                    var single = new RemoteSession(this, group.Key);
+                    var result = ApplyRemote(op, single);
+                    single.Commit();
+                    return result;
+                }).ToList();
+                outcome = retried.Take(members.Count).ToList();
+            }
+            else
+            {
+                session.Commit();
+            }
+
+            for (var k = 0; k < members.Count; k++)
+            {
+                results[members[k].i] = outcome[k];
+            }
+        }
+
+        return results;
+    }
+
+    private RemoteApplyResult ApplyRemote(ContextOp op, RemoteSession session)
+    {
+        if (session.Context is null)
         {
             return new RemoteApplyResult(RemoteApplyStatus.Rejected, [], 0, $"context {op.ContextId} is not joined here");
         }
 
-        if (ContextOpLog.Contains(_store, op.ContextId, op.Id))
+        if (session.Knows(op.Id))
         {
             return new RemoteApplyResult(RemoteApplyStatus.Duplicate, [], 0);
         }
 
         var pending = _pending.TryGetValue(op.ContextId, out var p) ? p : _pending[op.ContextId] = new PendingOps();
+        var missing = op.Parents.Where(parent => !session.Knows(parent)).ToList();
         if (pending.Contains(op.Id))
         {
-            return new RemoteApplyResult(RemoteApplyStatus.Duplicate, pending.MissingFor(op, id => ContextOpLog.Contains(_store, op.ContextId, id)), 0);
+            return new RemoteApplyResult(RemoteApplyStatus.Duplicate, missing, 0);
         }
 
-        var missing = op.Parents.Where(parent => !ContextOpLog.Contains(_store, op.ContextId, parent)).ToList();
         if (missing.Count > 0)
         {
             if (pending.Count >= MaxPendingOpsPerContext)
@@ -196,12 +242,12 @@ public sealed partial class ContextManager
         var ready = new Queue<ContextOp>([op]);
         while (ready.TryDequeue(out var next))
         {
-            if (ContextOpLog.Contains(_store, next.ContextId, next.Id))
+            if (session.Knows(next.Id))
             {
                 continue;
             }
 
-            if (ApplyInOrder(next) is { } reason)
+            if (session.Apply(next) is { } reason)
             {
                 LogRemoteOpRejected(_logger, next.ContextId.ToString(), next.Id.ToString(), reason);
                 if (ReferenceEquals(next, op))
@@ -215,6 +261,7 @@ public sealed partial class ContextManager
             applied++;
             foreach (var child in pending.Release(next.Id))
             {
+                session.Released.Add(child);
                 ready.Enqueue(child);
             }
         }
@@ -222,64 +269,104 @@ public sealed partial class ContextManager
         return new RemoteApplyResult(RemoteApplyStatus.Applied, [], applied);
     }
 
-    /// <summary>Folds one op whose parents are all known; returns why not if it cannot.</summary>
-    private string? ApplyInOrder(ContextOp op)
+    /// <summary>
+    /// Remote ops of one context folded into one transaction: the CRDT overlay sees earlier ops of
+    /// the batch, ids and heads are tracked in memory, and everything lands in one store batch.
+    /// </summary>
+    private sealed class RemoteSession(ContextManager manager, ContextId contextId)
     {
-        var context = Get(op.ContextId)!;
-        CrdtDelta delta;
-        try
+        private readonly List<ContextOp> _applied = [];
+        private readonly HashSet<Hash> _appliedIds = [];
+        private CrdtTransaction? _transaction;
+        private HashSet<Hash>? _heads;
+
+        public ContextRecord? Context { get; } = manager.Get(contextId);
+
+        /// <summary>An artifact failed to apply: the shared overlay can no longer be trusted.</summary>
+        public bool Failed { get; private set; }
+
+        /// <summary>Ops this session took out of the pending buffer.</summary>
+        public List<ContextOp> Released { get; } = [];
+
+        public bool Knows(Hash id) => _appliedIds.Contains(id) || ContextOpLog.Contains(manager._store, contextId, id);
+
+        /// <summary>Folds one op whose parents are all known; returns why not if it cannot.</summary>
+        public string? Apply(ContextOp op)
         {
-            delta = CrdtDelta.Decode(op.Artifact);
-        }
-        catch (Exception ex) when (ex is BorshException or ArgumentException or FormatException or InvalidDataException)
-        {
-            return $"malformed artifact: {ex.Message}";
+            CrdtDelta delta;
+            try
+            {
+                delta = CrdtDelta.Decode(op.Artifact);
+            }
+            catch (Exception ex) when (ex is BorshException or ArgumentException or FormatException or InvalidDataException)
+            {
+                return $"malformed artifact: {ex.Message}";
+            }
+
+            try
+            {
+                manager._clock.Observe(op.Hlc);
+            }
+            catch (ClockDriftException ex)
+            {
+                return ex.Message;
+            }
+
+            _transaction ??= new CrdtTransaction(manager._store, contextId, op.Author, manager._clock);
+            _heads ??= [.. manager.HeadsOf(contextId)];
+            try
+            {
+                _transaction.Apply(delta);
+            }
+            catch (Exception ex) when (ex is BorshException or ArgumentException or InvalidOperationException or InvalidDataException)
+            {
+                Failed = true;
+                return $"the artifact does not apply: {ex.Message}";
+            }
+
+            _heads.ExceptWith(op.Parents);
+            _heads.Add(op.Id);
+            _applied.Add(op);
+            _appliedIds.Add(op.Id);
+            return null;
         }
 
-        try
+        public void Commit()
         {
-            _clock.Observe(op.Hlc);
-        }
-        catch (ClockDriftException ex)
-        {
-            return ex.Message;
-        }
+            if (_applied.Count == 0 || Failed || Context is null)
+            {
+                return;
+            }
 
-        var transaction = new CrdtTransaction(_store, op.ContextId, op.Author, _clock);
-        using var batch = _store.CreateBatch();
-        try
-        {
-            transaction.Apply(delta);
-        }
-        catch (Exception ex) when (ex is BorshException or ArgumentException or InvalidOperationException or InvalidDataException)
-        {
-            return $"the artifact does not apply: {ex.Message}";
-        }
+            using var batch = manager._store.CreateBatch();
+            var commit = _transaction!.Commit(batch);
+            foreach (var op in _applied)
+            {
+                ContextOpLog.Put(batch, op);
+            }
 
-        var commit = transaction.Commit(batch);
-        var heads = new HashSet<Hash>(HeadsOf(op.ContextId));
-        heads.ExceptWith(op.Parents);
-        heads.Add(op.Id);
-        ContextOpLog.Put(batch, op);
-        ContextOpLog.PutHeads(batch, op.ContextId, heads);
-        batch.Put(Column.Context, op.ContextId.AsSpan(), (context with { RootHash = commit.RootHash }).Encode());
-        _store.Commit(batch);
-        CommitHeads(op.ContextId, heads);
+            ContextOpLog.PutHeads(batch, contextId, _heads!);
+            batch.Put(Column.Context, contextId.AsSpan(), (Context with { RootHash = commit.RootHash }).Encode());
+            manager._store.Commit(batch);
+            manager.CommitHeads(contextId, _heads!);
 
-        // Same parents, same ops: the author's root must be ours; otherwise the engines disagree.
-        if (heads.Count == 1 && commit.RootHash != op.RootHash)
-        {
-            RootMismatches++;
-            LogRootMismatch(_logger, op.ContextId.ToString(), op.Id.ToString(), op.RootHash.ToString(), commit.RootHash.ToString());
+            // Same ops as the last author had: its root must be ours; otherwise the engines disagree.
+            var last = _applied[^1];
+            if (_heads!.Count == 1 && _heads.Contains(last.Id) && commit.RootHash != last.RootHash)
+            {
+                manager.RootMismatches++;
+                LogRootMismatch(manager._logger, contextId.ToString(), last.Id.ToString(), last.RootHash.ToString(), commit.RootHash.ToString());
+            }
+
+            foreach (var op in _applied)
+            {
+                manager._events?.Publish(new ContextEvent(contextId, commit.RootHash, [.. op.Events.Select(e => new AppEvent(e.Kind, e.Data, e.Handler))]));
+                foreach (var handled in op.Events.Where(e => e.Handler is not null))
+                {
+                    manager.QueueHandler(contextId, handled);
+                }
+            }
         }
-
-        _events?.Publish(new ContextEvent(op.ContextId, commit.RootHash, [.. op.Events.Select(e => new AppEvent(e.Kind, e.Data, e.Handler))]));
-        foreach (var handled in op.Events.Where(e => e.Handler is not null))
-        {
-            QueueHandler(op.ContextId, handled);
-        }
-
-        return null;
     }
 
     /// <summary>
@@ -445,7 +532,7 @@ public sealed partial class ContextManager
     }
 }
 
-internal sealed record ApplyRemoteOpCommand(ContextOp Op, CancellationToken Token) : ContextCommand<RemoteApplyResult>;
+internal sealed record ApplyRemoteOpsCommand(IReadOnlyList<ContextOp> Ops, CancellationToken Token) : ContextCommand<RemoteApplyResult[]>;
 
 internal sealed record CaptureSnapshotCommand(ContextId ContextId, CancellationToken Token) : ContextCommand<ContextSnapshot?>;
 

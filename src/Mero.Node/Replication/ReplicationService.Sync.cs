@@ -98,15 +98,22 @@ public sealed partial class ReplicationService
         }
 
         // Discovered newest first: applying in reverse puts parents before children almost always.
-        var applied = 0;
+        var opened = new List<ContextOp>(fetched.Count);
         for (var i = fetched.Count - 1; i >= 0; i--)
         {
-            if (await ReceiveDeltaAsync(fetched[i], ct).ConfigureAwait(false) is { Status: RemoteApplyStatus.Applied } result)
+            if (await VerifyAsync(fetched[i], ct).ConfigureAwait(false) is { } op)
             {
-                applied += result.AppliedCount;
+                opened.Add(op);
             }
         }
 
+        var applied = 0;
+        foreach (var chunk in opened.Chunk(ReceiveBatch))
+        {
+            applied += (await _contexts.ApplyRemoteAsync(chunk, ct).ConfigureAwait(false)).Where(r => r.Status == RemoteApplyStatus.Applied).Sum(r => r.AppliedCount);
+        }
+
+        Interlocked.Add(ref _fetchedBySync, fetched.Count);
         LogCaughtUp(_logger, context.ToString(), peer, fetched.Count, applied);
     }
 

@@ -56,7 +56,11 @@ public sealed partial class ReplicationService : BackgroundService
     /// <summary>Contexts this node follows on the network.</summary>
     public IReadOnlyCollection<ContextId> Followed => [.. _followed.Keys];
 
+    /// <summary>Ops this node had to fetch by sync because gossip did not bring them (or not in order).</summary>
+    public long FetchedBySync => Interlocked.Read(ref _fetchedBySync);
+
     private long _rejected;
+    private long _fetchedBySync;
 
     public static string TopicOf(ContextId context) => "context/" + context;
 
@@ -199,59 +203,83 @@ public sealed partial class ReplicationService : BackgroundService
         }
     }
 
+    /// <summary>Most gossip messages verified together and applied as one batch.</summary>
+    private const int ReceiveBatch = 256;
+
     private async Task ReceiveLoopAsync(ChannelReader<TopicMessage> inbox, CancellationToken ct)
     {
-        await foreach (var message in inbox.ReadAllAsync(ct).ConfigureAwait(false))
+        // Verification of the next batch overlaps the context manager applying the previous one.
+        Task applying = Task.CompletedTask;
+        while (await inbox.WaitToReadAsync(ct).ConfigureAwait(false))
         {
-            BroadcastMessage decoded;
-            try
+            var ops = new List<ContextOp>();
+            var senders = new List<string>();
+            for (var n = 0; n < ReceiveBatch && inbox.TryRead(out var message); n++)
             {
-                decoded = BroadcastMessage.Decode(message.Payload.Span);
-            }
-            catch (BorshException ex)
-            {
-                LogMalformed(_logger, message.From, ex.Message);
-                continue;
-            }
-
-            try
-            {
-                switch (decoded)
+                try
                 {
-                    case StateDelta delta when _followed.ContainsKey(delta.ContextId) && message.Topic == TopicOf(delta.ContextId):
-                        var result = await ReceiveDeltaAsync(delta, ct).ConfigureAwait(false);
-                        if (result?.Status == RemoteApplyStatus.Pending)
-                        {
-                            _ = SyncAsync(delta.ContextId, message.From, ct);
-                        }
+                    switch (BroadcastMessage.Decode(message.Payload.Span))
+                    {
+                        case StateDelta delta when _followed.ContainsKey(delta.ContextId) && message.Topic == TopicOf(delta.ContextId):
+                            if (await VerifyAsync(delta, ct).ConfigureAwait(false) is { } op)
+                            {
+                                ops.Add(op);
+                                senders.Add(message.From);
+                            }
 
-                        break;
-                    case HashHeartbeat heartbeat when _followed.ContainsKey(heartbeat.ContextId) && message.Topic == TopicOf(heartbeat.ContextId):
-                        if (heartbeat.DagHeads.Any(h => !_contexts.Knows(heartbeat.ContextId, h)))
-                        {
-                            _ = SyncAsync(heartbeat.ContextId, message.From, ct);
-                        }
+                            break;
+                        case HashHeartbeat heartbeat when _followed.ContainsKey(heartbeat.ContextId) && message.Topic == TopicOf(heartbeat.ContextId):
+                            if (heartbeat.DagHeads.Any(h => !_contexts.Knows(heartbeat.ContextId, h)))
+                            {
+                                _ = SyncAsync(heartbeat.ContextId, message.From, ct);
+                            }
 
-                        break;
+                            break;
+                    }
+                }
+                catch (BorshException ex)
+                {
+                    LogMalformed(_logger, message.From, ex.Message);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogReceiveFailed(_logger, message.From, ex.Message);
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+
+            await applying.ConfigureAwait(false);
+            applying = ops.Count == 0 ? Task.CompletedTask : ApplyReceivedAsync(ops, senders, ct);
+        }
+    }
+
+    /// <summary>Applies verified gossip; an op still missing parents makes us ask its sender.</summary>
+    private async Task ApplyReceivedAsync(List<ContextOp> ops, List<string> senders, CancellationToken ct)
+    {
+        try
+        {
+            var results = await _contexts.ApplyRemoteAsync(ops, ct).ConfigureAwait(false);
+            foreach (var (op, peer) in results.Select((r, i) => (r, i)).Where(x => x.r.Status == RemoteApplyStatus.Pending).Select(x => (ops[x.i], senders[x.i])).DistinctBy(x => x.Item1.ContextId))
             {
-                LogReceiveFailed(_logger, message.From, ex.Message);
+                _ = SyncAsync(op.ContextId, peer, ct);
             }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogReceiveFailed(_logger, senders[0], ex.Message);
         }
     }
 
     /// <summary>
-    /// Verifies and applies one sealed op from gossip or sync. Null when it was dropped: a bad
+    /// Checks one sealed op from gossip or sync and opens it. Null when it was dropped: a bad
     /// signature, an author who may not write, or content that does not match the id are counted
-    /// as rejections; a missing key or an undecidable cut is left for a later sync.
+    /// as rejections; an op we already hold, a missing key or an undecidable cut are left for a
+    /// later sync.
     /// </summary>
-    private async Task<RemoteApplyResult?> ReceiveDeltaAsync(StateDelta delta, CancellationToken ct)
+    private async Task<ContextOp?> VerifyAsync(StateDelta delta, CancellationToken ct)
     {
         if (_contexts.Knows(delta.ContextId, delta.DeltaId))
         {
-            return new RemoteApplyResult(RemoteApplyStatus.Duplicate, [], 0);
+            return null;
         }
 
         if (!DeltaIdentity.VerifySignature(delta))
@@ -277,15 +305,10 @@ public sealed partial class ReplicationService : BackgroundService
             return null;
         }
 
-        if (DeltaSealing.Open(delta, key) is not { } op)
-        {
-            return Reject(delta, "the payload does not open or does not match the op id");
-        }
-
-        return await _contexts.ApplyRemoteAsync(op, ct).ConfigureAwait(false);
+        return DeltaSealing.Open(delta, key) ?? Reject(delta, "the payload does not open or does not match the op id");
     }
 
-    private RemoteApplyResult? Reject(StateDelta delta, string reason)
+    private ContextOp? Reject(StateDelta delta, string reason)
     {
         Interlocked.Increment(ref _rejected);
         LogRejected(_logger, delta.ContextId.ToString(), delta.DeltaId.ToString(), reason);
