@@ -76,6 +76,22 @@ public sealed class MeroStore : IDisposable
         }
     }
 
+    /// <summary>Keys of a column that start with <paramref name="prefix"/>, in key order, without copying values.</summary>
+    public IEnumerable<byte[]> ScanKeys(Column column, byte[] prefix)
+    {
+        using var iterator = _db.NewIterator(Handle(column));
+        for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
+        {
+            var key = iterator.Key();
+            if (!key.AsSpan().StartsWith(prefix))
+            {
+                yield break;
+            }
+
+            yield return key;
+        }
+    }
+
     /// <summary>Liveness probe for health checks: a read that must not throw.</summary>
     public bool Ping()
     {

@@ -54,7 +54,7 @@ public static class ContextOpLog
             var prefix = new byte[33];
             context.AsSpan().CopyTo(prefix);
             prefix[32] = tag;
-            foreach (var (key, _) in store.Scan(Column.Delta, prefix))
+            foreach (var key in store.ScanKeys(Column.Delta, prefix))
             {
                 ids.Add(Hash.FromBytes(key.AsSpan(33)));
             }
@@ -65,7 +65,7 @@ public static class ContextOpLog
 
     /// <summary>Every record of the context, for deletion.</summary>
     public static IEnumerable<byte[]> Keys(MeroStore store, ContextId context) =>
-        store.Scan(Column.Delta, context.ToArray()).Select(kv => kv.Key);
+        store.ScanKeys(Column.Delta, context.ToArray());
 
     private static byte[] HeadsKey(ContextId context)
     {

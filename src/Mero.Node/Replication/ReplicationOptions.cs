@@ -16,7 +16,7 @@ public sealed record ReplicationOptions
     public int FollowRetryAttempts { get; init; } = 30;
 
     /// <summary>Uncompressed bytes per snapshot page the client asks for.</summary>
-    public int SnapshotPageBytes { get; init; } = 1024 * 1024;
+    public int SnapshotPageBytes { get; init; } = 2 * 1024 * 1024;
 
     /// <summary>Largest snapshot a client accepts in total.</summary>
     public long MaxSnapshotBytes { get; init; } = 1L << 30;

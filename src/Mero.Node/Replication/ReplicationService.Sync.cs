@@ -121,8 +121,8 @@ public sealed partial class ReplicationService
     {
         var started = _time.GetTimestamp();
         long wireBytes = 0;
-        var records = new List<KeyValuePair<byte[], byte[]>>();
-        var known = new List<Hash>();
+        var chunks = new List<SnapshotChunk>();
+        var opening = Task.CompletedTask;
         byte[]? cursor = null;
         long total = 0;
         Hash root = default;
@@ -150,25 +150,40 @@ public sealed partial class ReplicationService
 
             var key = await _authority!.KeyAsync(context, SnapshotCodec.KeyIdOf(page.Payload), ct).ConfigureAwait(false)
                 ?? throw new InvalidDataException("snapshot sealed under a key this node does not hold");
-            try
-            {
-                var chunk = SnapshotCodec.Open(context, page.Payload, page.UncompressedLength, key, SyncProtocol.MaxDecompressedPageBytes);
-                records.AddRange(chunk.Records);
-                known.AddRange(chunk.KnownOps);
-            }
-            catch (EndOfStreamException ex)
-            {
-                throw new InvalidDataException("snapshot page inflates short of its declared length", ex);
-            }
 
+            // Opening a page (decrypt, inflate, parse) overlaps the request for the next one.
+            await opening.ConfigureAwait(false);
+            opening = Task.Run(() => OpenPageInto(chunks, context, page, key), ct);
             cursor = page.Cursor;
         }
         while (cursor is not null);
 
+        await opening.ConfigureAwait(false);
+        var records = new List<KeyValuePair<byte[], byte[]>>(chunks.Sum(c => c.Records.Count));
+        var known = new List<Hash>(chunks.Sum(c => c.KnownOps.Count));
+        foreach (var chunk in chunks)
+        {
+            records.AddRange(chunk.Records);
+            known.AddRange(chunk.KnownOps);
+        }
+
+        var fetchedAt = _time.GetElapsedTime(started);
         var installed = await _contexts.InstallSnapshotAsync(new ContextSnapshot(context, root, boundary, records, known), ct).ConfigureAwait(false);
-        LastSnapshot = new SnapshotStats(context, records.Count, total, wireBytes, _time.GetElapsedTime(started), installed);
+        LastSnapshot = new SnapshotStats(context, records.Count, total, wireBytes, _time.GetElapsedTime(started), fetchedAt, installed);
         LogSnapshot(_logger, context.ToString(), peer, records.Count, total, installed);
         return installed;
+    }
+
+    private static void OpenPageInto(List<SnapshotChunk> chunks, ContextId context, SnapshotPage page, ContextKey key)
+    {
+        try
+        {
+            chunks.Add(SnapshotCodec.Open(context, page.Payload, page.UncompressedLength, key, SyncProtocol.MaxDecompressedPageBytes));
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new InvalidDataException("snapshot page inflates short of its declared length", ex);
+        }
     }
 
     /// <summary>The last snapshot this node fetched (for operators and benchmarks).</summary>
@@ -288,6 +303,12 @@ public sealed partial class ReplicationService
         var index = 0;
         if (request.Cursor is null)
         {
+            // A requester restarting its snapshot of this context replaces its own old session.
+            foreach (var (id, stale) in _sessions.Where(s => s.Value.Party == request.PartyId && s.Value.Snapshot.ContextId == request.ContextId).ToList())
+            {
+                _sessions.TryRemove(id, out _);
+            }
+
             if (_sessions.Count >= _options.MaxSnapshotSessions)
             {
                 return new SyncRefused("too many snapshot sessions");
@@ -298,12 +319,12 @@ public sealed partial class ReplicationService
                 return new NotMaterialized();
             }
 
-            session = new SnapshotSession(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), captured, now + _options.SnapshotSessionLifetime);
+            session = new SnapshotSession(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), request.PartyId, captured, now + _options.SnapshotSessionLifetime);
             _sessions[session.Id] = session;
         }
         else
         {
-            if (request.Cursor.Length != 20 || !_sessions.TryGetValue(Convert.ToHexString(request.Cursor.AsSpan(0, 16)), out session!) || session.Snapshot.ContextId != request.ContextId)
+            if (request.Cursor.Length != 20 || !_sessions.TryGetValue(Convert.ToHexString(request.Cursor.AsSpan(0, 16)), out session!) || session.Snapshot.ContextId != request.ContextId || session.Party != request.PartyId)
             {
                 return new SyncRefused("unknown or expired snapshot cursor");
             }
@@ -324,13 +345,15 @@ public sealed partial class ReplicationService
         var records = session.Snapshot.Records;
         var known = session.Snapshot.KnownOps;
         var total = records.Count + known.Count;
+        // Op ids do not compress: a quarter of the wire cap stays free for deflate and AEAD overhead.
+        var limit = Math.Min(request.ByteLimit, SyncProtocol.MaxPageBytes * 3 / 4);
         var pageRecords = new List<KeyValuePair<byte[], byte[]>>();
         var pageIds = new List<Hash>();
         long bytes = 8;
         while (index < total)
         {
             var size = index < records.Count ? 8 + records[index].Key.Length + records[index].Value.Length : 32;
-            if (bytes + size > request.ByteLimit && pageRecords.Count + pageIds.Count > 0)
+            if (bytes + size > limit && pageRecords.Count + pageIds.Count > 0)
             {
                 break;
             }
@@ -367,12 +390,14 @@ public sealed partial class ReplicationService
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200];
 
-    /// <summary>One fetched snapshot: state records, their plain size, bytes on the wire and time from first request to install.</summary>
-    public sealed record SnapshotStats(ContextId ContextId, int Records, long PlainBytes, long WireBytes, TimeSpan Elapsed, bool Installed);
+    /// <summary>One fetched snapshot: state records, their plain size, bytes on the wire, time from first request to install, and the share spent fetching pages.</summary>
+    public sealed record SnapshotStats(ContextId ContextId, int Records, long PlainBytes, long WireBytes, TimeSpan Elapsed, TimeSpan Fetching, bool Installed);
 
-    private sealed class SnapshotSession(string id, ContextSnapshot snapshot, DateTimeOffset expiresAt)
+    private sealed class SnapshotSession(string id, PublicKey party, ContextSnapshot snapshot, DateTimeOffset expiresAt)
     {
         public string Id { get; } = id;
+
+        public PublicKey Party { get; } = party;
 
         public ContextSnapshot Snapshot { get; } = snapshot;
 

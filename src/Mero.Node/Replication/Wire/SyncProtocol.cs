@@ -10,8 +10,11 @@ public static class SyncProtocol
 
     public const int MaxCursorBytes = 1024;
 
-    /// <summary>Compressed page cap (upstream's default page is 256 KiB).</summary>
-    public const int MaxPageBytes = 1024 * 1024;
+    /// <summary>
+    /// Sealed (compressed) page cap. Ours: 4 MiB, so pages of a few MiB of state keep the number of
+    /// round trips low (upstream pages 256 KiB by default and caps decompression at 8 MiB, as we do).
+    /// </summary>
+    public const int MaxPageBytes = 4 * 1024 * 1024;
 
     /// <summary>Decompressed page cap (upstream: 8 MiB).</summary>
     public const int MaxDecompressedPageBytes = 8 * 1024 * 1024;
