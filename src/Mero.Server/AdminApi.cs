@@ -31,7 +31,7 @@ public static class AdminApi
 
         admin.MapPost("/contexts", CreateContext);
         admin.MapGet("/contexts", (ContextManager contexts) =>
-            HttpJson.Data(new ListContextsData([.. contexts.List().Select(ToDto)])));
+            HttpJson.Data(new ListContextsData([.. contexts.List().Select(c => ToDto(c, contexts))])));
         admin.MapGet("/contexts/{id}", (string id, ContextManager contexts) =>
         {
             if (!HttpJson.TryParseId<IdKinds.Context>(id, out var contextId, out var error))
@@ -40,7 +40,7 @@ public static class AdminApi
             }
 
             return contexts.Get(contextId) is { } context
-                ? HttpJson.Data(ToDto(context))
+                ? HttpJson.Data(ToDto(context, contexts))
                 : HttpJson.Error(StatusCodes.Status404NotFound, "Context not found");
         });
         admin.MapGet("/contexts/{id}/identities", (string id, ContextManager contexts) =>
@@ -172,9 +172,10 @@ public static class AdminApi
         app.Package,
         app.Version);
 
-    private static ContextDto ToDto(ContextRecord context) => new(
+    private static ContextDto ToDto(ContextRecord context, ContextManager contexts) => new(
         context.Id.ToString(),
         context.ApplicationId.ToString(),
         context.RootHash.ToString(),
+        DagHeads: [.. contexts.Heads(context.Id).Select(h => h.ToString())],
         Name: context.Name);
 }
