@@ -58,5 +58,7 @@ ctl context ls
 
 [ "$value" = "hello from mero" ] || { echo "demo: unexpected value '$value'" >&2; exit 1; }
 echo "==> stopping the node"
-kill -INT "$node_pid"; wait "$node_pid"; node_pid=""
+# SIGTERM, as a service manager stops it (a script's background job inherits SIGINT ignored);
+# .NET reports a clean stop on SIGTERM as exit status 143.
+kill -TERM "$node_pid"; wait "$node_pid" || [ $? -eq 143 ]; node_pid=""
 echo "demo OK"

@@ -67,11 +67,27 @@ public sealed partial class ReplicationService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
-        var router = await _network.WhenReadyAsync(stoppingToken).ConfigureAwait(false);
+        TopicRouter? router;
+        try
+        {
+            router = await _network.WhenReadyAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped before the network came up (or the swarm failed to start).
+            return;
+        }
+
         if (router is null || _authority is null)
         {
             // Off the network: notices still drain so the context manager never blocks.
-            await foreach (var _ in _outbox.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            try
+            {
+                await foreach (var _ in _outbox.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+                {
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
             }
 
