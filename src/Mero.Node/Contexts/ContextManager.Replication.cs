@@ -76,7 +76,7 @@ public sealed partial class ContextManager
     /// <summary>A committed op of the context's DAG; null if unknown or known only as a snapshot checkpoint.</summary>
     public ContextOp? GetOp(ContextId contextId, Hash opId) => ContextOpLog.Get(_store, contextId, opId);
 
-    private async Task HandleReplicationAsync(ContextCommand command)
+    private void HandleReplication(ContextCommand command)
     {
         switch (command)
         {
@@ -90,8 +90,6 @@ public sealed partial class ContextManager
                 install.Completion.TrySetResult(Install(install.Snapshot));
                 break;
         }
-
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     private async ValueTask<bool> IsGovernedAsync(ContextId contextId, CancellationToken ct)
@@ -374,30 +372,10 @@ public sealed partial class ContextManager
     /// later, through the mailbox, as this node's member. A local side effect of applying: its
     /// failure is only logged and never affects the op.
     /// </summary>
-    private void QueueHandler(ContextId contextId, OpEvent handled)
-    {
-        var command = new ExecuteCommand(contextId, handled.Handler!, handled.Data, null, CancellationToken.None);
-        if (!_mailbox.Writer.TryWrite(command))
-        {
-            LogHandlerFailed(_logger, contextId.ToString(), handled.Handler!, "the context mailbox is full");
-            return;
-        }
-
-        _ = command.Completion.Task.ContinueWith(
-            task =>
-            {
-                var reason = task.IsFaulted ? task.Exception!.GetBaseException().Message
-                    : task.IsCanceled ? "cancelled"
-                    : task.Result.Outcome.Error?.ToString();
-                if (reason is not null)
-                {
-                    LogHandlerFailed(_logger, contextId.ToString(), handled.Handler!, reason);
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
+    private void QueueHandler(ContextId contextId, OpEvent handled) =>
+        QueueFollowUp(
+            new ExecuteCommand(contextId, handled.Handler!, handled.Data, null, CancellationToken.None),
+            reason => LogHandlerFailed(_logger, contextId.ToString(), handled.Handler!, reason));
 
     private ContextSnapshot? Capture(ContextId contextId)
     {
@@ -499,8 +477,6 @@ public sealed partial class ContextManager
                 children.Add(op.Id);
             }
         }
-
-        public IReadOnlyList<Hash> MissingFor(ContextOp op, Func<Hash, bool> known) => [.. op.Parents.Where(p => !known(p))];
 
         /// <summary>Marks <paramref name="parent"/> known and returns the ops that now have every parent.</summary>
         public IReadOnlyList<ContextOp> Release(Hash parent)

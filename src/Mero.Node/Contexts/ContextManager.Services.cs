@@ -97,9 +97,18 @@ public sealed partial class ContextManager
         }
 
         var command = new ExecuteCommand(target, call.Function, call.Params, null, CancellationToken.None) { XCallOrigin = source, XCallDepth = depth };
+        QueueFollowUp(command, reason => LogXCallFailed(_logger, source.ToString(), target.ToString(), call.Function, reason));
+    }
+
+    /// <summary>
+    /// Queues an execute the node starts itself (an xcall, an event handler) behind the current
+    /// command; nobody awaits it, so a failure, a full mailbox included, only reaches <paramref name="failed"/>.
+    /// </summary>
+    private void QueueFollowUp(ExecuteCommand command, Action<string> failed)
+    {
         if (!_mailbox.Writer.TryWrite(command))
         {
-            LogXCallFailed(_logger, source.ToString(), target.ToString(), call.Function, "the context mailbox is full");
+            failed("the context mailbox is full");
             return;
         }
 
@@ -111,7 +120,7 @@ public sealed partial class ContextManager
                     : task.Result.Outcome.Error?.ToString();
                 if (reason is not null)
                 {
-                    LogXCallFailed(_logger, source.ToString(), target.ToString(), call.Function, reason);
+                    failed(reason);
                 }
             },
             CancellationToken.None,

@@ -140,7 +140,7 @@ public sealed partial class ContextManager : BackgroundService
                     delete.Completion.TrySetResult(Delete(delete.ContextId));
                     break;
                 default:
-                    await HandleReplicationAsync(command).ConfigureAwait(false);
+                    HandleReplication(command);
                     break;
             }
         }

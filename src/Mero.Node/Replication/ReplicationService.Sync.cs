@@ -294,7 +294,7 @@ public sealed partial class ReplicationService
     private async Task<SyncResponse> SnapshotPageAsync(SnapshotRequest request, CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        foreach (var (id, expired) in _sessions.Where(s => s.Value.ExpiresAt <= now).ToList())
+        foreach (var (id, _) in _sessions.Where(s => s.Value.ExpiresAt <= now).ToList())
         {
             _sessions.TryRemove(id, out _);
         }
@@ -304,7 +304,7 @@ public sealed partial class ReplicationService
         if (request.Cursor is null)
         {
             // A requester restarting its snapshot of this context replaces its own old session.
-            foreach (var (id, stale) in _sessions.Where(s => s.Value.Party == request.PartyId && s.Value.Snapshot.ContextId == request.ContextId).ToList())
+            foreach (var (id, _) in _sessions.Where(s => s.Value.Party == request.PartyId && s.Value.Snapshot.ContextId == request.ContextId).ToList())
             {
                 _sessions.TryRemove(id, out _);
             }

@@ -29,7 +29,6 @@ public sealed partial class ReplicationService : BackgroundService
     private readonly ConcurrentDictionary<ContextId, byte> _syncing = new();
     private readonly ConcurrentDictionary<string, SnapshotSession> _sessions = new(StringComparer.Ordinal);
     private IReplicationTransport? _transport;
-    private CancellationToken _stopping;
 
     public ReplicationService(
         ReplicationNetwork network,
@@ -66,7 +65,6 @@ public sealed partial class ReplicationService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _stopping = stoppingToken;
         TopicRouter? router;
         try
         {
