@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Mero.Node.Replication;
+using Mero.Node.Replication.Wire;
 
 namespace Mero.Node.Bench;
 
@@ -76,18 +77,37 @@ internal static class ReplicationBench
             }
         })));
 
-        // The server's share alone: freeze the context, then read and seal every page.
+        // Each side's share alone, one thread, no network: freeze the context, read and seal every
+        // page; then open every page and write its records into a sorted file.
         var serverWatch = Stopwatch.StartNew();
         var key = (await cluster.Authority.CurrentKeyAsync(context, CancellationToken.None))!;
+        var pages = new List<(byte[] Payload, uint Length)>();
         using (var pager = new SnapshotPager((await writer.Contexts.OpenSnapshotAsync(context, CancellationToken.None))!))
         {
             while (!pager.Done)
             {
-                pager.Next(Options.SnapshotPageBytes, key);
+                pages.Add(pager.Next(Options.SnapshotPageBytes, key));
             }
         }
 
         var serverMs = serverWatch.Elapsed.TotalMilliseconds;
+        var openWatch = Stopwatch.StartNew();
+        var scratch = Path.Combine(Path.GetTempPath(), $"mero-bench-{Guid.NewGuid():N}.sst");
+        using (var file = Mero.Store.MeroStore.CreateSortedFile(scratch))
+        {
+            foreach (var (payload, length) in pages)
+            {
+                foreach (var (recordKey, value) in SnapshotCodec.Open(context, payload, length, key, SyncProtocol.MaxDecompressedPageBytes).Records)
+                {
+                    file.Add(recordKey, value);
+                }
+            }
+
+            file.Finish();
+        }
+
+        File.Delete(scratch);
+        var openMs = openWatch.Elapsed.TotalMilliseconds;
         var join = Stopwatch.StartNew();
         await cluster.JoinAsync(1, app, context);
         if (!await cluster.WaitConvergedAsync(context, TimeSpan.FromSeconds(Math.Max(20, entries / 1000))))
@@ -114,6 +134,8 @@ internal static class ReplicationBench
             snapshot_ms = Math.Round(stats.Elapsed.TotalMilliseconds, 1),
             fetch_ms = Math.Round(stats.Fetching.TotalMilliseconds, 1),
             server_pages_ms = Math.Round(serverMs, 1),
+            client_open_ms = Math.Round(openMs, 1),
+            pages = pages.Count,
             plain_mb_per_s = Math.Round(stats.PlainBytes / 1e6 / stats.Elapsed.TotalSeconds, 1),
             join_to_converged_ms = Math.Round(joined.TotalMilliseconds, 1),
         }));

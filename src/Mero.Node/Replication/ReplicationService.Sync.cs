@@ -119,7 +119,7 @@ public sealed partial class ReplicationService
     }
 
     /// <summary>
-    /// Fetches a snapshot page by page. Each page is opened (decrypted, inflated, checked) while the
+    /// Fetches a snapshot page by page. Each page is opened (decrypted, decompressed, checked) while the
     /// next is requested, and its records go straight into a sorted file that the install ingests,
     /// so neither side ever holds the whole snapshot in memory.
     /// </summary>
@@ -161,7 +161,7 @@ public sealed partial class ReplicationService
                 var key = await _authority!.KeyAsync(context, SnapshotCodec.KeyIdOf(page.Payload), ct).ConfigureAwait(false)
                     ?? throw new InvalidDataException("snapshot sealed under a key this node does not hold");
 
-                // Opening a page (decrypt, inflate, parse, write) overlaps the request for the next one.
+                // Opening a page (decrypt, decompress, parse, write) overlaps the request for the next one.
                 await opening.ConfigureAwait(false);
                 opening = Task.Run(() => OpenPageInto(file, known, context, page, key), ct);
                 cursor = page.Cursor;
@@ -185,16 +185,7 @@ public sealed partial class ReplicationService
 
     private static void OpenPageInto(StoreSortedFile file, List<Hash> known, ContextId context, SnapshotPage page, ContextKey key)
     {
-        SnapshotChunk chunk;
-        try
-        {
-            chunk = SnapshotCodec.Open(context, page.Payload, page.UncompressedLength, key, SyncProtocol.MaxDecompressedPageBytes);
-        }
-        catch (EndOfStreamException ex)
-        {
-            throw new InvalidDataException("snapshot page inflates short of its declared length", ex);
-        }
-
+        var chunk = SnapshotCodec.Open(context, page.Payload, page.UncompressedLength, key, SyncProtocol.MaxDecompressedPageBytes);
         var prefix = context.AsSpan();
         foreach (var (recordKey, value) in chunk.Records)
         {
@@ -355,7 +346,7 @@ public sealed partial class ReplicationService
             index = BinaryPrimitives.ReadUInt32BigEndian(request.Cursor.AsSpan(16));
         }
 
-        // Op ids do not compress: a quarter of the wire cap stays free for deflate and AEAD overhead.
+        // Op ids do not compress: a quarter of the wire cap stays free for compression and AEAD overhead.
         var limit = (int)Math.Min(request.ByteLimit, SyncProtocol.MaxPageBytes * 3 / 4);
         await session.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
