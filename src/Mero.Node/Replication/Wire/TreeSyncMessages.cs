@@ -103,7 +103,7 @@ public sealed record TreeNodeResponse(IReadOnlyList<CrdtTreeNode> Nodes, IReadOn
 
     internal static TreeNodeResponse ReadBody(ref BorshReader reader)
     {
-        var count = reader.ReadCount(1 + 32 + 1 + 32 + 4 + 4, WireLimits.MaxTreeNodesPerResponse);
+        var count = reader.ReadCount(32 + 1 + 32 + 4 + 4, WireLimits.MaxTreeNodesPerResponse);
         var nodes = new CrdtTreeNode[count];
         for (var i = 0; i < count; i++)
         {
