@@ -39,7 +39,7 @@ public sealed partial class ContextManager
 
     /// <summary>
     /// After a tree sync: if this node's root now equals <paramref name="peerRoot"/>, the peer's
-    /// heads are recorded as known (checkpoints: their effects are in our state) and join ours.
+    /// heads are recorded as known (checkpoints: their effects are in our state) and become ours.
     /// False (and nothing written) if the roots differ.
     /// </summary>
     public Task<bool> RecordTreeSyncAsync(ContextId contextId, Hash peerRoot, IReadOnlyList<Hash> peerHeads, CancellationToken ct) =>
@@ -183,14 +183,15 @@ public sealed partial class ContextManager
             return false;
         }
 
-        var heads = new HashSet<Hash>(HeadsOf(contextId));
+        // Equal roots are equal states, which the peer's heads name: they become ours (our own
+        // ops stay stored and fetchable; their effects are in the peer's state already).
+        var heads = new HashSet<Hash>(command.PeerHeads);
         var learned = command.PeerHeads.Where(h => !ContextOpLog.Contains(_store, contextId, h)).ToList();
-        if (learned.Count == 0)
+        if (heads.Count == 0 || HeadsOf(contextId).SetEquals(heads))
         {
             return true;
         }
 
-        heads.UnionWith(learned);
         using var batch = _store.CreateBatch();
         foreach (var id in learned)
         {
