@@ -200,18 +200,18 @@ public sealed partial class ReplicationService
 
     private static (bool, string) ChildKey(CrdtTreeChild child) => (child.IsCollection, Convert.ToHexString(child.Key));
 
-    /// <summary>The authorization gate: a leaf whose writer (or remover) is not a member is dropped.</summary>
+    /// <summary>The authorization gate: a leaf carrying a write (or removal, or text chars) of a non-member is dropped.</summary>
     private List<CrdtLeaf> Gate(ContextId context, HashSet<PublicKey> members, IEnumerable<TreeLeafData> leaves)
     {
         var passed = new List<CrdtLeaf>();
         foreach (var data in leaves)
         {
             var leaf = data.ToLeaf(context);
-            if ((leaf.Author is { } author && !members.Contains(author)) || (leaf.Removed is { } removed && !members.Contains(removed.Node))
-                || (leaf.Record is { Length: < CrdtLeaf.RecordHeaderBytes }))
+            var strangers = leaf.Writers().Where(w => !members.Contains(w)).ToList();
+            if (strangers.Count > 0)
             {
                 Interlocked.Increment(ref _treeLeavesRefused);
-                LogLeafDropped(_logger, context.ToString(), leaf.Author?.ToString() ?? "-");
+                LogLeafDropped(_logger, context.ToString(), strangers[0].ToString());
                 continue;
             }
 

@@ -1,4 +1,5 @@
 using Mero.Primitives.Clock;
+using Mero.State.Text;
 
 namespace Mero.State.Crdt;
 
@@ -14,7 +15,7 @@ public sealed partial class CrdtTransaction
     /// <summary>
     /// The collection <paramref name="id"/> (the root for the zero id) with its children: every
     /// entry (tombstones included) and every nested collection. Null if the collection does not
-    /// exist. A text lists no entries: its characters are not leaves. Throws when the collection
+    /// exist. A text lists one entry, its whole state under the empty key. Throws when the collection
     /// has more than <paramref name="maxChildren"/> children.
     /// </summary>
     public CrdtTreeNode? ReadTreeNode(Hash id, int maxChildren = int.MaxValue)
@@ -29,7 +30,13 @@ public sealed partial class CrdtTransaction
 
         var children = new List<CrdtTreeChild>();
         var hash = new byte[32];
-        if (meta.Kind != CrdtKind.Text)
+        if (meta.Kind == CrdtKind.Text)
+        {
+            // A text is one leaf (its whole state under the empty key), hashed by its char digest.
+            meta.ChildSum.Write(hash);
+            children.Add(new CrdtTreeChild(false, CrdtKind.Text, [], Hash.FromBytes(hash)));
+        }
+        else
         {
             foreach (var (key, entry) in ScanEntries(meta))
             {
@@ -55,9 +62,14 @@ public sealed partial class CrdtTransaction
     public CrdtLeaf? ReadLeaf(Hash collection, ReadOnlySpan<byte> itemKey)
     {
         var meta = collection == default ? Root() : LoadMeta(collection);
-        if (meta is null || meta.Kind == CrdtKind.Text)
+        if (meta is null)
         {
             return null;
+        }
+
+        if (meta.Kind == CrdtKind.Text)
+        {
+            return itemKey.IsEmpty ? new CrdtLeaf(_context, PathOf(meta), [], LoadText(meta).Document.EncodeState()) : null;
         }
 
         var entry = ReadEntry(meta, itemKey);
@@ -66,8 +78,8 @@ public sealed partial class CrdtTransaction
 
     /// <summary>
     /// Every leaf under collection <paramref name="id"/>, nested collections included; an empty
-    /// collection is one collection-only leaf so the other side creates it too. Texts are skipped
-    /// (their characters are not leaves). Throws past <paramref name="maxLeaves"/>.
+    /// collection is one collection-only leaf so the other side creates it too; a text is one leaf
+    /// (its whole state). Throws past <paramref name="maxLeaves"/>.
     /// </summary>
     public IReadOnlyList<CrdtLeaf> ReadSubtreeLeaves(Hash id, int maxLeaves = int.MaxValue)
     {
@@ -84,6 +96,7 @@ public sealed partial class CrdtTransaction
     {
         if (meta.Kind == CrdtKind.Text)
         {
+            Add(new CrdtLeaf(_context, PathOf(meta), [], LoadText(meta).Document.EncodeState()));
             return;
         }
 
@@ -148,7 +161,7 @@ public sealed partial class CrdtTransaction
 
             if (kind == CrdtKind.Text)
             {
-                throw new CrdtException("text collections are not merged leaf by leaf");
+                throw new CrdtException("a text leaf needs its state under the empty key");
             }
         }
         else
@@ -156,6 +169,11 @@ public sealed partial class CrdtTransaction
             if (leaf.Record is null)
             {
                 throw new CrdtException("an entry leaf needs a record");
+            }
+
+            if (kind == CrdtKind.Text)
+            {
+                return MergeText(leaf, removed);
             }
 
             if (leaf.ItemKey.Length > CrdtLeaf.MaxItemKeyBytes)
@@ -218,6 +236,68 @@ public sealed partial class CrdtTransaction
         }
 
         return changed;
+    }
+
+    /// <summary>
+    /// Merges a text's whole state: replayed as ops (oldest first), each either new here or
+    /// already applied, so merging the same state twice changes nothing. Texts under a removed
+    /// map key are gone for good, as with ops.
+    /// </summary>
+    private bool MergeText(CrdtLeaf leaf, HybridTimestamp? removed)
+    {
+        if (leaf.ItemKey!.Length != 0 || leaf.Removed is not null)
+        {
+            throw new CrdtException("a text leaf is its whole state under the empty key, with no removal");
+        }
+
+        if (leaf.Record!.Length > CrdtLeaf.MaxRecordBytes)
+        {
+            throw new CrdtException($"a text state of {leaf.Record.Length} bytes exceeds the limit of {CrdtLeaf.MaxRecordBytes}");
+        }
+
+        RgaText remote;
+        try
+        {
+            remote = RgaText.DecodeState(leaf.Record, _executor);
+        }
+        catch (RgaFormatException ex)
+        {
+            throw new CrdtException($"a text leaf does not decode: {ex.Message}");
+        }
+
+        if (remote.MaxTime > 0)
+        {
+            try
+            {
+                _clock.Observe(new HybridTimestamp(remote.MaxTime, default));
+            }
+            catch (Exception ex) when (ex is ClockDriftException or OverflowException)
+            {
+                throw new CrdtException($"the text's clock is too far ahead ({ex.Message})");
+            }
+        }
+
+        if (removed is not null)
+        {
+            return false;
+        }
+
+        var meta = Root();
+        var changed = false;
+        foreach (var step in leaf.Path)
+        {
+            meta = EnsureCollection(meta, step.Kind, step.Name, out var created);
+            changed |= created;
+        }
+
+        var state = LoadText(meta);
+        var applied = state.NewOps.Count;
+        foreach (var op in remote.StateOps())
+        {
+            ApplyTextOp(meta, op);
+        }
+
+        return changed || state.NewOps.Count != applied;
     }
 
     /// <summary>The removal watermark of a map key, if any.</summary>

@@ -43,8 +43,44 @@ public sealed record CrdtLeaf(ContextId Context, IReadOnlyList<CrdtPathStep> Pat
     /// <summary>Header of a record: u64 time, writer key, flags.</summary>
     public const int RecordHeaderBytes = CrdtEntry.HeaderSize;
 
-    /// <summary>The writer of the leaf's winning write (null for a collection-only leaf or a short record).</summary>
-    public PublicKey? Author => Record is { Length: >= RecordHeaderBytes } r ? PublicKey.FromBytes(r.AsSpan(8, 32)) : null;
+    /// <summary>True for a text's leaf: its whole RGA state (canonical encoding) under the empty key.</summary>
+    public bool IsText => Path.Count > 0 && Path[^1].Kind == CrdtKind.Text;
+
+    /// <summary>The writer of the leaf's winning write (null for a collection-only leaf, a text or a short record).</summary>
+    public PublicKey? Author => !IsText && Record is { Length: >= RecordHeaderBytes } r ? PublicKey.FromBytes(r.AsSpan(8, 32)) : null;
+
+    /// <summary>
+    /// Everyone whose writes the leaf carries: the entry's writer and its key's remover, or every
+    /// replica with characters in a text. An authorization gate checks them all. A text state
+    /// that does not decode names nobody (the merge refuses it).
+    /// </summary>
+    public IReadOnlyList<PublicKey> Writers()
+    {
+        if (IsText)
+        {
+            try
+            {
+                return Record is null ? [] : Mero.State.Text.RgaText.DecodeState(Record, default).Writers();
+            }
+            catch (Mero.State.Text.RgaFormatException)
+            {
+                return [];
+            }
+        }
+
+        var writers = new List<PublicKey>(2);
+        if (Author is { } author)
+        {
+            writers.Add(author);
+        }
+
+        if (Removed is { } removed)
+        {
+            writers.Add(removed.Node);
+        }
+
+        return writers;
+    }
 
     /// <summary>The id of the collection the leaf belongs to (derived from the path, as every replica does).</summary>
     public Hash CollectionId()
@@ -98,8 +134,6 @@ internal static class CrdtTreeLimits
                 throw new CrdtException("a vector leaf must be keyed by a 40-byte push stamp");
             case CrdtKind.Register when itemKey.Length != 0:
                 throw new CrdtException("a register leaf has no item key");
-            case CrdtKind.Text:
-                throw new CrdtException("text collections are not merged leaf by leaf");
             default:
                 break;
         }

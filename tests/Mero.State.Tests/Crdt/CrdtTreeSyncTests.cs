@@ -34,7 +34,7 @@ public sealed class CrdtTreeSyncTests : IDisposable
                 var a = New(Keys.Random(random), time);
                 var b = New(Keys.Random(random), time);
                 var reference = New(Keys.Random(random), time);
-                var common = Enumerable.Range(0, 10).Select(_ => a.Execute(t => RandomWorkload.RandomOp(t, random, withText: false))).ToList();
+                var common = Enumerable.Range(0, 10).Select(_ => a.Execute(t => RandomWorkload.RandomOp(t, random, withText: true))).ToList();
                 foreach (var delta in common)
                 {
                     b.Apply(delta);
@@ -46,7 +46,7 @@ public sealed class CrdtTreeSyncTests : IDisposable
                 for (var i = 0; i < 25; i++)
                 {
                     time.Advance(TimeSpan.FromMilliseconds(random.Next(0, 3)));
-                    deltas.Add((random.Next(2) == 0 ? a : b).Execute(t => RandomWorkload.RandomOp(t, random, withText: false)));
+                    deltas.Add((random.Next(2) == 0 ? a : b).Execute(t => RandomWorkload.RandomOp(t, random, withText: true)));
                 }
 
                 foreach (var delta in deltas)
@@ -135,7 +135,7 @@ public sealed class CrdtTreeSyncTests : IDisposable
                     for (var i = 0; i < 12; i++)
                     {
                         time.Advance(TimeSpan.FromMilliseconds(random.Next(0, 2)));
-                        source.Execute(t => RandomWorkload.RandomOp(t, random, withText: false));
+                        source.Execute(t => RandomWorkload.RandomOp(t, random, withText: true));
                     }
                 }
 
@@ -181,6 +181,38 @@ public sealed class CrdtTreeSyncTests : IDisposable
     }
 
     [Fact]
+    public void Concurrently_edited_texts_merge_by_state_and_a_second_merge_changes_nothing()
+    {
+        var time = new ManualTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
+        var a = New(Keys.Ordered(1), time);
+        var b = New(Keys.Ordered(2), time);
+        static CollectionRef Doc(CrdtTransaction t) => t.Child(CollectionRef.Root, "doc"u8, CrdtKind.Text);
+        b.Apply(a.Execute(t => t.TextInsert(Doc(t), 0, "hello")));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        a.Execute(t => t.TextInsert(Doc(t), 5, " world"));
+        b.Execute(t => t.TextInsert(Doc(t), 0, ">> "));
+        b.Execute(t => t.TextDelete(Doc(t), 3, 1));
+
+        Reconcile(a, b);
+        Assert.Equal(a.Root, b.Root);
+        Assert.Equal(">> ello world", a.Read(t => t.TextGet(Doc(t))));
+        Assert.Equal(">> ello world", b.Read(t => t.TextGet(Doc(t))));
+
+        var root = a.Root;
+        var leaves = b.Read(t => t.ReadSubtreeLeaves(default));
+        var text = Assert.Single(leaves, l => l.IsText);
+        Assert.Equal([Keys.Ordered(1), Keys.Ordered(2)], text.Writers().Order());
+        Assert.False(a.Merge(leaves));
+        Assert.Equal(root, a.Root);
+
+        // A text that exists on one side only arrives whole.
+        var c = New(Keys.Ordered(3), time);
+        c.Merge(leaves);
+        Assert.Equal(root, c.Root);
+        Assert.Equal(">> ello world", c.Read(t => t.TextGet(Doc(t))));
+    }
+
+    [Fact]
     public void An_empty_collection_is_created_on_the_other_side()
     {
         var time = new ManualTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
@@ -211,7 +243,8 @@ public sealed class CrdtTreeSyncTests : IDisposable
         { "counter-tombstone", "counter leaf" },
         { "vector-key", "vector leaf" },
         { "register-key", "register leaf" },
-        { "text", "text collections" },
+        { "text", "does not decode" },
+        { "text-key", "whole state under the empty key" },
         { "other-context", "cannot merge into context" },
         { "future", "too far ahead" },
         { "record-without-key", "carries no record" },
@@ -258,6 +291,7 @@ public sealed class CrdtTreeSyncTests : IDisposable
             "vector-key" => Leaf([new CrdtPathStep(CrdtKind.Vector, "v"u8.ToArray())], new byte[40], Record("1"u8)),
             "register-key" => Leaf([new CrdtPathStep(CrdtKind.Register, "r"u8.ToArray())], "x"u8.ToArray(), Record("1"u8)),
             "text" => Leaf([new CrdtPathStep(CrdtKind.Text, "t"u8.ToArray())], [], Record("1"u8)),
+            "text-key" => Leaf([new CrdtPathStep(CrdtKind.Text, "t"u8.ToArray())], "x"u8.ToArray(), Record("1"u8)),
             "other-context" => new CrdtLeaf(ContextId.FromBytes(new byte[32]), [map], "x"u8.ToArray(), Record("1"u8)),
             "future" => Leaf([map], "x"u8.ToArray(), CrdtLeaf.EncodeRecord(new HybridTimestamp(HybridTimestamp.Pack(1_800_000_000_000, 0), Keys.Ordered(2)), false, "1"u8)),
             "record-without-key" => Leaf([map], null, Record("1"u8)),
