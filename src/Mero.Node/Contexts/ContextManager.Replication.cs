@@ -76,6 +76,9 @@ public sealed partial class ContextManager
             case InstallSnapshotCommand install:
                 install.Completion.TrySetResult(Install(install.Snapshot));
                 break;
+            default:
+                HandleTreeSync(command);
+                break;
         }
     }
 

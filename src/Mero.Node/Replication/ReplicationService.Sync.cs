@@ -35,7 +35,7 @@ public sealed partial class ReplicationService
             var unknown = heads.DagHeads.Where(h => !_contexts.Knows(context, h)).ToList();
             if (unknown.Count == 0)
             {
-                return true;
+                return !TreesDiverged(context, heads.DagHeads, heads.RootHash) || await TreeSyncAsync(context, peer, party, ct).ConfigureAwait(false);
             }
 
             if (_contexts.HasEmptyDag(context) && _contexts.Get(context)?.RootHash != heads.RootHash)
@@ -49,6 +49,12 @@ public sealed partial class ReplicationService
             }
 
             await CatchUpAsync(context, peer, party, unknown, ct).ConfigureAwait(false);
+            if (heads.DagHeads.Any(h => !_contexts.Knows(context, h)))
+            {
+                // The peer could not send every op (some it knows only as snapshot checkpoints).
+                await TreeSyncAsync(context, peer, party, ct).ConfigureAwait(false);
+            }
+
             return true;
         }
         catch (Exception ex) when (ex is PeerUnreachableException or BorshException or TimeoutException or InvalidDataException)
@@ -285,6 +291,8 @@ public sealed partial class ReplicationService
                 }
 
                 return new DeltasResponse(found, missing);
+            case TreeNodeRequest or EntityPush:
+                return await AnswerTreeSyncAsync(request, ct).ConfigureAwait(false);
             case SnapshotRequest snapshot:
                 return await RefusalAsync(snapshot.ContextId, snapshot.PartyId, ct).ConfigureAwait(false)
                     ?? await SnapshotPageAsync(snapshot, ct).ConfigureAwait(false);

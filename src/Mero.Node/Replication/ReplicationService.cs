@@ -248,7 +248,7 @@ public sealed partial class ReplicationService : BackgroundService
 
                             break;
                         case HashHeartbeat heartbeat when _followed.ContainsKey(heartbeat.ContextId) && message.Topic == TopicOf(heartbeat.ContextId):
-                            if (heartbeat.DagHeads.Any(h => !_contexts.Knows(heartbeat.ContextId, h)))
+                            if (heartbeat.DagHeads.Any(h => !_contexts.Knows(heartbeat.ContextId, h)) || TreesDiverged(heartbeat.ContextId, heartbeat.DagHeads, heartbeat.RootHash))
                             {
                                 _ = SyncAsync(heartbeat.ContextId, message.From, ct);
                             }

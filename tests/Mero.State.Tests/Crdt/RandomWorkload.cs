@@ -28,11 +28,17 @@ internal static class RandomWorkload
 
     public static CollectionRef Doc(CrdtTransaction t) => t.Child(CollectionRef.Root, "doc"u8, CrdtKind.Text);
 
-    public static void RandomOp(CrdtTransaction t, Random random)
+    // Every op but the text ones (11, 12, 13, 15).
+    private static readonly int[] NoTextOps = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 16];
+
+    public static void RandomOp(CrdtTransaction t, Random random) => RandomOp(t, random, withText: true);
+
+    /// <summary>One random op; without <paramref name="withText"/> it never touches a text collection.</summary>
+    public static void RandomOp(CrdtTransaction t, Random random, bool withText)
     {
         var value = Encoding.UTF8.GetBytes($"v{random.Next(100)}");
         var user = Users[random.Next(Users.Length)];
-        switch (random.Next(17))
+        switch (withText ? random.Next(17) : NoTextOps[random.Next(NoTextOps.Length)])
         {
             case 0:
                 t.Write(Encoding.UTF8.GetBytes(Pick(random, RawKeys)), value);

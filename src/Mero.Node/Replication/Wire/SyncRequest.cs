@@ -14,12 +14,14 @@ public abstract record SyncRequest
     public byte[] Encode() => TaggedBorsh.Encode(Tag, WriteBody, 128);
 
     public static SyncRequest Decode(ReadOnlySpan<byte> bytes) =>
-        TaggedBorsh.Decode(bytes, SyncProtocol.MaxRequestBytes, "sync request", static SyncRequest (byte tag, ref BorshReader reader) => tag switch
+        TaggedBorsh.Decode(bytes, bytes.Length > 0 && bytes[0] == EntityPush.VariantTag ? WireLimits.MaxEntityPushBytes : SyncProtocol.MaxRequestBytes, "sync request", static SyncRequest (byte tag, ref BorshReader reader) => tag switch
         {
             DagHeadsRequest.VariantTag => new DagHeadsRequest(reader.ReadId<IdKinds.Context>(), reader.ReadId<IdKinds.PublicKey>()),
             DeltasRequest.VariantTag => DeltasRequest.ReadBody(ref reader),
             SnapshotRequest.VariantTag => SnapshotRequest.ReadBody(ref reader),
             GroupKeyRequest.VariantTag => new GroupKeyRequest(reader.ReadId<IdKinds.Group>(), reader.ReadId<IdKinds.PublicKey>()),
+            TreeNodeRequest.VariantTag => TreeNodeRequest.ReadBody(ref reader),
+            EntityPush.VariantTag => EntityPush.ReadBody(ref reader),
             _ => throw new BorshException($"unknown sync request variant {tag}"),
         });
 

@@ -18,6 +18,8 @@ public abstract record SyncResponse
             GroupKeyResponse.VariantTag => new GroupKeyResponse(reader.ReadBytes(SyncProtocol.MaxKeyEnvelopeBytes)),
             NotMaterialized.VariantTag => new NotMaterialized(),
             SyncRefused.VariantTag => new SyncRefused(reader.ReadString(SyncProtocol.MaxReasonBytes)),
+            TreeNodeResponse.VariantTag => TreeNodeResponse.ReadBody(ref reader),
+            EntityPushAck.VariantTag => new EntityPushAck(reader.ReadU32(), reader.ReadU32()),
             _ => throw new BorshException($"unknown sync response variant {tag}"),
         });
 

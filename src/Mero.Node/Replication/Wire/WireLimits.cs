@@ -29,4 +29,25 @@ public static class WireLimits
     public const int NonceLength = 12;
 
     public const int SignatureLength = 64;
+
+    /// <summary>Deepest walk one tree-node request may ask for (upstream: MAX_TREE_REQUEST_DEPTH = 16).</summary>
+    public const int MaxTreeRequestDepth = 16;
+
+    /// <summary>Collection nodes in one tree-node response.</summary>
+    public const int MaxTreeNodesPerResponse = 256;
+
+    /// <summary>Children (entries and nested collections) listed for one node; a larger collection is refused.</summary>
+    public const int MaxTreeChildren = 65_536;
+
+    /// <summary>Leaves asked for (and answered) in one tree-node request.</summary>
+    public const int MaxTreeLeafKeys = 256;
+
+    /// <summary>Steps of a leaf's collection path (the entity tree nests 16 deep).</summary>
+    public const int MaxTreePathSteps = 16;
+
+    /// <summary>Leaves in one entity push.</summary>
+    public const int MaxEntityPushLeaves = 1024;
+
+    /// <summary>Largest entity push request (the only request above the 64 KiB request cap).</summary>
+    public const int MaxEntityPushBytes = 8 * 1024 * 1024;
 }

@@ -1,0 +1,134 @@
+using Mero.Node.Replication;
+using Mero.Node.Replication.Wire;
+using Mero.Primitives.Clock;
+using Mero.State.Crdt;
+using Xunit;
+
+namespace Mero.Integration.Tests.Replication;
+
+/// <summary>Hash-tree comparison between full in-process nodes.</summary>
+public class TreeSyncClusterTests
+{
+    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_node_that_missed_ops_converges_by_tree_comparison_with_a_peer_that_holds_them_only_as_checkpoints()
+    {
+        await using var cluster = new InProcessCluster(3);
+        await cluster.StartAsync();
+        var (app, context) = await cluster.CreateKvContextAsync(joiners: [2]);
+        await cluster[0].CallAsync(context, "set", """{"key":"before","value":"1"}""");
+        Assert.True(await WaitAsync(() => Same(cluster[0], cluster[2], context)), cluster.Describe(context));
+
+        // Node 2 misses 30 ops; node 1 joins afterwards and gets them as a snapshot (checkpoints only).
+        await cluster.StopNodeAsync(2);
+        for (var i = 0; i < 30; i++)
+        {
+            await cluster[0].CallAsync(context, "set", $$"""{"key":"missed-{{i}}","value":"{{i}}"}""");
+        }
+
+        await cluster.JoinAsync(1, app, context);
+        Assert.True(await WaitAsync(() => Same(cluster[0], cluster[1], context)), cluster.Describe(context));
+        var heads = cluster[1].Contexts.Heads(context);
+        Assert.All(heads, h => Assert.Null(cluster[1].Contexts.GetOp(context, h)));
+
+        // Node 0 leaves; node 2 comes back and can only ask node 1, which cannot send the ops.
+        await cluster.StopNodeAsync(0);
+        await cluster.StartNodeAsync(2);
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+
+        var node2 = cluster[2];
+        Assert.Equal(cluster[1].Contexts.Get(context)!.RootHash, node2.Contexts.Get(context)!.RootHash);
+        Assert.Equal(heads, node2.Contexts.Heads(context));
+        Assert.All(heads, h => Assert.True(node2.Contexts.Knows(context, h)));
+        Assert.True(node2.Replication.TreeSyncs >= 1);
+        Assert.True(node2.Replication.TreeSyncsConverged >= 1);
+        Assert.True(node2.Replication.TreeLeavesPulled >= 30, $"pulled {node2.Replication.TreeLeavesPulled}");
+        Assert.Equal(0, node2.Replication.TreeLeavesRefused);
+        Assert.Equal("\"29\"", await node2.CallAsync(context, "get", """{"key":"missed-29"}"""));
+        Assert.Equal("\"0\"", await node2.CallAsync(context, "get", """{"key":"missed-0"}"""));
+        Assert.Equal("\"1\"", await node2.CallAsync(context, "get", """{"key":"before"}"""));
+
+        // The DAG goes on from the recorded heads: a new op from node 2 applies on node 1.
+        await node2.CallAsync(context, "set", """{"key":"after","value":"tree"}""");
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+        Assert.Equal("\"tree\"", await cluster[1].CallAsync(context, "get", """{"key":"after"}"""));
+        Assert.Equal(0, cluster[1].Contexts.RootMismatches);
+    }
+
+    [Fact]
+    public async Task Diverged_states_with_the_same_heads_are_reconciled_by_tree_comparison_and_strangers_leaves_are_dropped()
+    {
+        await using var cluster = new InProcessCluster(2, replication: new ReplicationOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(200) });
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        await cluster[0].CallAsync(context, "set", """{"key":"k","value":"v"}""");
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+        var heads = cluster[0].Contexts.Heads(context);
+
+        // Each side gets a leaf the other lacks, and both a concurrent write of one key, outside
+        // any op: same heads, different roots.
+        var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
+        CrdtLeaf Leaf(string key, string value, PublicKey author, ulong time) =>
+            new(context, [], System.Text.Encoding.UTF8.GetBytes(key), CrdtLeaf.EncodeRecord(new HybridTimestamp(time, author), false, System.Text.Encoding.UTF8.GetBytes(value)));
+        await cluster[0].Contexts.MergeLeavesAsync(context, [Leaf("only-0", "a", cluster[0].MemberKey, now), Leaf("both", "older", cluster[0].MemberKey, now)], default);
+        await cluster[1].Contexts.MergeLeavesAsync(context, [Leaf("only-1", "b", cluster[1].MemberKey, now), Leaf("both", "newer", cluster[1].MemberKey, now + 1)], default);
+        Assert.NotEqual(cluster[0].Contexts.Get(context)!.RootHash, cluster[1].Contexts.Get(context)!.RootHash);
+
+        // Heartbeats carry the roots: whoever notices first compares trees.
+        Assert.True(await WaitAsync(() => Same(cluster[0], cluster[1], context)), cluster.Describe(context));
+        Assert.Equal(heads, cluster[0].Contexts.Heads(context));
+        Assert.Equal(heads, cluster[1].Contexts.Heads(context));
+        // Both sides may compare at once, each seeing the other mid-merge: the comparisons ran,
+        // but not necessarily one that saw equal roots at its end.
+        Assert.True(cluster.Running.Sum(n => n.Replication.TreeSyncs) >= 1);
+        Assert.True(cluster.Running.Sum(n => n.Replication.TreeLeavesPulled + n.Replication.TreeLeavesPushed) >= 2);
+        foreach (var node in cluster.Running)
+        {
+            var read = await node.Contexts.ReadTreeNodesAsync(context, default, 0, ["only-0"u8.ToArray(), "only-1"u8.ToArray(), "both"u8.ToArray()], default);
+            Assert.Equal(["a", "b", "newer"], read!.Leaves.Select(l => System.Text.Encoding.UTF8.GetString(l.Record.AsSpan(CrdtLeaf.RecordHeaderBytes))));
+        }
+
+        // A pushed leaf written by a non-member is dropped by the gate; a member's goes in.
+        var root = cluster[0].Contexts.Get(context)!.RootHash;
+        var refusedBefore = cluster[0].Replication.TreeLeavesRefused;
+        var stranger = PublicKey.FromBytes(Enumerable.Repeat((byte)0xEE, 32).ToArray());
+        var attacker = cluster.Network.AddPeer("attacker");
+        var push = new EntityPush(context, cluster[1].MemberKey, [TreeLeafData.From(Leaf("evil", "x", stranger, now + 2)), TreeLeafData.From(Leaf("good", "y", cluster[1].MemberKey, now + 2))]);
+        var answer = SyncResponse.Decode(await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, push.Encode(), default));
+        Assert.Equal(new EntityPushAck(1, 1), answer);
+        Assert.Equal(refusedBefore + 1, cluster[0].Replication.TreeLeavesRefused);
+        Assert.NotEqual(root, cluster[0].Contexts.Get(context)!.RootHash);
+        var after = await cluster[0].Contexts.ReadTreeNodesAsync(context, default, 0, ["evil"u8.ToArray(), "good"u8.ToArray()], default);
+        Assert.Equal(["good"], after!.Leaves.Select(l => System.Text.Encoding.UTF8.GetString(l.ItemKey!)));
+
+        // A non-member party is refused before anything is read or merged.
+        var outsider = new EntityPush(context, stranger, [TreeLeafData.From(Leaf("evil2", "x", cluster[1].MemberKey, now + 3))]);
+        Assert.IsType<SyncRefused>(SyncResponse.Decode(await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, outsider.Encode(), default)));
+        var probe = new TreeNodeRequest(context, stranger, default, 16, []);
+        Assert.IsType<SyncRefused>(SyncResponse.Decode(await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, probe.Encode(), default)));
+
+        // The member's pushed leaf reaches node 1 by the next comparison.
+        Assert.True(await WaitAsync(() => Same(cluster[0], cluster[1], context)), cluster.Describe(context));
+    }
+
+    private static bool Same(ClusterNode a, ClusterNode b, ContextId context) =>
+        a.Contexts.Get(context)?.RootHash is { } root && root == b.Contexts.Get(context)?.RootHash
+        && a.Contexts.Heads(context).SequenceEqual(b.Contexts.Heads(context));
+
+    private static async Task<bool> WaitAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Converge;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return condition();
+    }
+}
