@@ -25,6 +25,20 @@ public sealed partial class GovernanceService
     public GroupId? NamespaceOfContext(ContextId context) =>
         _contextHomes.TryGetValue(context, out var ns) && Follows(ns) ? ns : null;
 
+    /// <summary>
+    /// Signs <paramref name="message"/> as this node's member key in the context's namespace (its
+    /// context member key too); null when the context is not in a namespace this node follows.
+    /// </summary>
+    public async Task<(PublicKey Key, byte[] Signature)?> SignForContextAsync(ContextId context, byte[] message, CancellationToken ct)
+    {
+        if (NamespaceOfContext(context) is not { } ns)
+        {
+            return null;
+        }
+
+        return await _actor.QueryAsync<(PublicKey, byte[])?>(ns, e => (e.Identity.PublicKey, e.Identity.Signing.Sign(message)), ct).ConfigureAwait(false);
+    }
+
     private void OnStateChanged(GovernanceEngine engine) =>
         Reindex(engine.Namespace, [.. engine.State.AllContexts()]);
 
