@@ -83,7 +83,8 @@ public sealed partial class GovernanceService
             throw new NodeException(NodeErrorKind.NotFound, $"this node is not a direct member of namespace {ns}");
         }
 
-        await IssueAsync(ns, new LeaveGroupOp(ns), ct).ConfigureAwait(false);
+        var issued = await IssueAsync(ns, new LeaveGroupOp(ns), ct).ConfigureAwait(false);
+        await ConfirmDeliveredAsync(ns, issued.Published, ct).ConfigureAwait(false);
         await UnfollowAsync(ns, left: true, ct).ConfigureAwait(false);
         LogLeft(_logger, ns, ns);
         return me;
@@ -112,6 +113,44 @@ public sealed partial class GovernanceService
         }
 
         LogDeleted(_logger, ns, contexts.Count);
+    }
+
+    /// <summary>
+    /// Before a leaver goes quiet: once it stops heartbeating and serving, peers can no longer pull
+    /// its leave, so it re-publishes until a topic peer's heads name the op (bounded; best effort
+    /// like all gossip, and skipped off the network).
+    /// </summary>
+    private async Task ConfirmDeliveredAsync(GroupId ns, IReadOnlyList<SignedGroupOp> ops, CancellationToken ct)
+    {
+        if (_router is not { } router || ops.Count == 0)
+        {
+            return;
+        }
+
+        var op = ops[0].Id;
+        var deadline = _time.GetUtcNow() + _options.RequestTimeout;
+        while (_time.GetUtcNow() < deadline)
+        {
+            foreach (var peer in await router.Transport.TopicPeersAsync(Topic(ns), ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    if (await RequestAsync(router.Transport, peer, new GovernanceHeadsRequest(ns), ct).ConfigureAwait(false) is GovernanceHeadsResponse { Heads: var heads } && heads.Contains(op))
+                    {
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    LogCatchUpFailed(_logger, ns, peer, e);
+                }
+            }
+
+            await Task.Delay(_options.JoinRetryInterval, _time, ct).ConfigureAwait(false);
+            await PublishOpsAsync(ns, ops, ct).ConfigureAwait(false);
+        }
+
+        LogLeaveUnconfirmed(_logger, ns);
     }
 
     private async Task UnfollowAsync(GroupId ns, bool left, CancellationToken ct)
@@ -161,6 +200,9 @@ public sealed partial class GovernanceService
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "governance: left group {Group} of namespace {Namespace}")]
     private static partial void LogLeft(Microsoft.Extensions.Logging.ILogger logger, GroupId group, GroupId @namespace);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "governance: no peer confirmed the leave of {Namespace} in time; peers learn it only from another node that received it")]
+    private static partial void LogLeaveUnconfirmed(Microsoft.Extensions.Logging.ILogger logger, GroupId @namespace);
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "governance: deleted namespace {Namespace} and {Contexts} local contexts")]
     private static partial void LogDeleted(Microsoft.Extensions.Logging.ILogger logger, GroupId @namespace, int contexts);
