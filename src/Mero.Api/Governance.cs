@@ -81,3 +81,20 @@ public sealed record RemoveGroupMembersRequest(IReadOnlyList<string> Members);
 
 /// <summary>The empty body upstream answers member changes with.</summary>
 public sealed record EmptyResponse;
+
+/// <summary>Answer of <c>DELETE /admin-api/namespaces/:id</c> and <c>DELETE /admin-api/groups/:id</c>.</summary>
+public sealed record IsDeletedData(bool IsDeleted);
+
+/// <summary>Answer of <c>POST /admin-api/namespaces/:id/leave</c>.</summary>
+public sealed record LeaveNamespaceResponseData(string NamespaceId, string MemberPublicKey);
+
+/// <summary>Answer of <c>POST /admin-api/groups/:id/leave</c>.</summary>
+public sealed record LeaveGroupResponseData(string GroupId, string MemberPublicKey);
+
+/// <summary>Body of <c>POST /admin-api/namespaces/:id/groups</c>; visibility is "open" or "restricted" (default, as upstream).</summary>
+public sealed record CreateGroupInNamespaceRequest(string? GroupName = null, string? Visibility = null);
+
+public sealed record CreateGroupInNamespaceResponseData(string GroupId);
+
+/// <summary>Not wrapped in <c>data</c>, as upstream's <c>ListSubgroupsApiResponse</c>.</summary>
+public sealed record ListSubgroupsResponse(IReadOnlyList<GroupEntryDto> Subgroups);

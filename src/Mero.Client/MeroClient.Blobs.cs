@@ -26,10 +26,15 @@ public sealed partial class MeroClient
         GetAsync<ListBlobsData>("admin-api/blobs", ct);
 
     /// <summary><c>GET /admin-api/blobs/:id</c> into <paramref name="destination"/>; returns the bytes copied. A missing blob is a 404 <see cref="MeroApiException"/>.</summary>
-    public async Task<long> DownloadBlobAsync(string blobId, Stream destination, CancellationToken ct = default)
+    public Task<long> DownloadBlobAsync(string blobId, Stream destination, CancellationToken ct = default) =>
+        DownloadBlobAsync(blobId, destination, null, ct);
+
+    /// <summary>As above; with <paramref name="contextId"/> a blob the node lacks is fetched as its member of that context.</summary>
+    public async Task<long> DownloadBlobAsync(string blobId, Stream destination, string? contextId, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        using var request = new HttpRequestMessage(HttpMethod.Get, Url($"admin-api/blobs/{Segment(blobId)}"));
+        var path = $"admin-api/blobs/{Segment(blobId)}" + (contextId is null ? "" : $"?context_id={Uri.EscapeDataString(contextId)}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, Url(path));
         using var response = await SendHeadersAsync(request, ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {

@@ -399,6 +399,37 @@ public sealed partial class MeroClient : IDisposable
     public Task<MemberCapabilitiesData> GetMemberCapabilitiesAsync(string groupId, string identity, CancellationToken ct = default) =>
         GetAsync<MemberCapabilitiesData>($"admin-api/groups/{Segment(groupId)}/members/{Segment(identity)}/capabilities", ct);
 
+    /// <summary><c>namespace delete</c>: tears down this node's copy of a namespace (root admins only; peers keep theirs).</summary>
+    public async Task<IsDeletedData> DeleteNamespaceAsync(string namespaceId, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, Url($"admin-api/namespaces/{Segment(namespaceId)}"));
+        return await SendForDataAsync<IsDeletedData>(request, ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>namespace leave</c>: publishes the leave (cascading through subgroups) and stops following the namespace.</summary>
+    public Task<LeaveNamespaceResponseData> LeaveNamespaceAsync(string namespaceId, CancellationToken ct = default) =>
+        PostJsonAsync<EmptyResponse, LeaveNamespaceResponseData>($"admin-api/namespaces/{Segment(namespaceId)}/leave", new EmptyResponse(), ct);
+
+    /// <summary><c>namespace create-group</c>: a subgroup directly under the namespace root.</summary>
+    public Task<CreateGroupInNamespaceResponseData> CreateGroupInNamespaceAsync(string namespaceId, CreateGroupInNamespaceRequest body, CancellationToken ct = default) =>
+        PostJsonAsync<CreateGroupInNamespaceRequest, CreateGroupInNamespaceResponseData>($"admin-api/namespaces/{Segment(namespaceId)}/groups", body, ct);
+
+    /// <summary>Upstream answers <c>{"subgroups":[...]}</c> without the <c>data</c> wrapper.</summary>
+    public async Task<ListSubgroupsResponse> ListSubgroupsAsync(string groupId, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Url($"admin-api/groups/{Segment(groupId)}/subgroups"));
+        return await SendForBodyAsync<ListSubgroupsResponse>(request, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IsDeletedData> DeleteGroupAsync(string groupId, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, Url($"admin-api/groups/{Segment(groupId)}"));
+        return await SendForDataAsync<IsDeletedData>(request, ct).ConfigureAwait(false);
+    }
+
+    public Task<LeaveGroupResponseData> LeaveGroupAsync(string groupId, CancellationToken ct = default) =>
+        PostJsonAsync<EmptyResponse, LeaveGroupResponseData>($"admin-api/groups/{Segment(groupId)}/leave", new EmptyResponse(), ct);
+
     /// <summary>For the routes upstream answers without the <c>data</c> wrapper.</summary>
     private async Task<T> SendForBodyAsync<T>(HttpRequestMessage request, CancellationToken ct)
         where T : class

@@ -134,9 +134,23 @@ internal static class Authorizer
             return missing;
         }
 
-        return s.Group(o.Group)!.Owner == signer
-            ? new(RejectCode.OwnerImmune, "the owner cannot leave without transferring ownership")
-            : LastAdminGuard(s, o.Group, signer, s.Member(o.Group, signer)!.Role);
+        // A namespace leave cascades to every group where the leaver has a direct row: all of them
+        // are checked before anything changes, so a refusal names the group and leaves no half-leave.
+        var groups = o.Group == s.Namespace ? s.Groups().Where(g => s.Member(g, signer) is not null).ToList() : [o.Group];
+        foreach (var group in groups)
+        {
+            if (s.Group(group)!.Owner == signer)
+            {
+                return new(RejectCode.OwnerImmune, $"the owner of {group} cannot leave without transferring ownership");
+            }
+
+            if (LastAdminGuard(s, group, signer, s.Member(group, signer)!.Role) is { } lastAdmin)
+            {
+                return lastAdmin with { Message = $"{lastAdmin.Message} ({group})" };
+            }
+        }
+
+        return null;
     }
 
     private static Rejection? SetRole(GovernanceState s, PublicKey signer, SetRoleOp o)

@@ -31,6 +31,14 @@ internal static class Effects
             case RemoveMemberOp o:
                 RemoveWithCascade(s, o.Group, o.Member);
                 break;
+            case LeaveGroupOp o when o.Group == s.Namespace:
+                // Leaving the namespace leaves every group of it where the leaver has a direct row.
+                foreach (var group in s.Groups().Where(g => s.Member(g, signer) is not null).ToList())
+                {
+                    RemoveWithCascade(s, group, signer);
+                }
+
+                break;
             case LeaveGroupOp o:
                 RemoveWithCascade(s, o.Group, signer);
                 break;

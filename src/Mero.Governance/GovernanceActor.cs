@@ -36,16 +36,31 @@ public sealed partial class GovernanceActor : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
+    /// <summary>
+    /// Raised on the actor loop when an engine is opened (loaded) or applies ops, so a reader can
+    /// keep a derived index (the node's context → namespace map) without polling every namespace.
+    /// Handlers run inside the loop: keep them short and never call back into the actor.
+    /// </summary>
+    public event Action<GovernanceEngine>? StateChanged;
+
     /// <summary>Opens (and reloads) a namespace this node belongs to, or prepares a new one.</summary>
     public Task<PublicKey> OpenNamespaceAsync(GroupId ns, NamespaceIdentity? identity = null, CancellationToken ct = default) =>
         Ask(_ => Engine(ns, identity).Identity.PublicKey, ct);
 
     public Task<ApplyResult> CreateNamespaceAsync(GroupId ns, ApplicationId targetApplication, NamespaceIdentity? identity = null, CancellationToken ct = default) =>
-        Ask(batch => Engine(ns, identity).CreateNamespace(targetApplication, batch), ct);
+        Ask(batch =>
+        {
+            var engine = Engine(ns, identity);
+            return Observe(engine, () => engine.CreateNamespace(targetApplication, batch));
+        }, ct);
 
     /// <summary>Signs and applies an op as this node; returns every envelope to publish (the op and any key deliveries it caused).</summary>
     public Task<IssueResult> IssueAsync(GroupId ns, GroupOp op, CancellationToken ct = default) =>
-        Ask(batch => IssueWithFollowUps(Engine(ns, null), op, batch), ct);
+        Ask(batch =>
+        {
+            var engine = Engine(ns, null);
+            return Observe(engine, () => IssueWithFollowUps(engine, op, batch));
+        }, ct);
 
     /// <summary>
     /// Ingests an envelope from the network; returns the result and envelopes this node publishes in
@@ -82,8 +97,27 @@ public sealed partial class GovernanceActor : IAsyncDisposable
         Ask(batch =>
         {
             var invitation = SignedInvitation.FromJson(invitationJson);
-            var (envelope, result) = Engine(invitation.Namespace, null).ClaimInvitation(invitation, knownHeads, (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds(), batch);
+            var engine = Engine(invitation.Namespace, null);
+            var (envelope, result) = Observe(engine, () => engine.ClaimInvitation(invitation, knownHeads, (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds(), batch));
             return new IssueResult(result, envelope is null ? [] : [envelope]);
+        }, ct);
+
+    /// <summary>
+    /// Forgets a namespace on this node: drops its engine and deletes every row it has in the
+    /// Group column (op log, heads, nonces, state, pending ops, keys, identity). Returns the rows removed.
+    /// </summary>
+    public Task<int> DeleteNamespaceAsync(GroupId ns, CancellationToken ct = default) =>
+        Ask(batch =>
+        {
+            _engines.Remove(ns);
+            var removed = 0;
+            foreach (var (key, _) in _store.Scan(Column.Group, ns.ToArray()))
+            {
+                batch.Delete(Column.Group, key);
+                removed++;
+            }
+
+            return removed;
         }, ct);
 
     /// <summary>Runs a read against an engine on the loop (no writes).</summary>
@@ -154,9 +188,36 @@ public sealed partial class GovernanceActor : IAsyncDisposable
         {
             _engines[ns] = engine = GovernanceEngine.Open(_store, ns, identity, _dagOptions);
             LogOpened(_logger, ns, engine.AppliedCount, engine.PendingCount);
+            Notify(engine);
         }
 
         return engine;
+    }
+
+    /// <summary>Runs work on an engine and raises <see cref="StateChanged"/> if it applied anything (sealed ops a key released included).</summary>
+    private T Observe<T>(GovernanceEngine engine, Func<T> work)
+    {
+        var before = engine.AppliedCount;
+        var result = work();
+        if (engine.AppliedCount != before)
+        {
+            Notify(engine);
+        }
+
+        return result;
+    }
+
+    private void Notify(GovernanceEngine engine)
+    {
+        try
+        {
+            StateChanged?.Invoke(engine);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A faulty observer must not fail the op that was applied.
+            LogObserverFailed(_logger, engine.Namespace, e);
+        }
     }
 
     private IssueResult IssueWithFollowUps(GovernanceEngine engine, GroupOp op, StoreBatch batch)
@@ -183,7 +244,7 @@ public sealed partial class GovernanceActor : IAsyncDisposable
             return (ApplyResult.Rejected(RejectCode.WrongNamespace, $"this node has not joined namespace {envelope.Namespace}"), []);
         }
 
-        var result = engine.Receive(envelope, batch);
+        var result = Observe(engine, () => engine.Receive(envelope, batch));
         if (result.Rejection is { } rejection && result.Status == ApplyStatus.Rejected)
         {
             LogRejected(_logger, envelope.Id, rejection.Code, rejection.Message);
@@ -219,6 +280,9 @@ public sealed partial class GovernanceActor : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "governance op {Op} rejected: {Code} {Reason}")]
     private static partial void LogRejected(ILogger logger, Hash op, RejectCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "governance: a state observer of {Namespace} failed")]
+    private static partial void LogObserverFailed(ILogger logger, GroupId @namespace, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "governance batch commit failed; actor stopping")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception);

@@ -137,6 +137,10 @@ public sealed class GovernanceState
     public IEnumerable<ContextId> Contexts(GroupId group) =>
         Scan(Key(RecordKind.GroupContext, group)).Select(k => ContextId.FromBytes(k.AsSpan(33, 32)));
 
+    /// <summary>Every context registered in any group of the namespace.</summary>
+    public IEnumerable<ContextId> AllContexts() =>
+        Scan([(byte)RecordKind.ContextIndex]).Select(k => ContextId.FromBytes(k.AsSpan(1, 32)));
+
     public bool HasJoinedContext(ContextId context, PublicKey member) => _records.ContainsKey(Key(RecordKind.MemberContext, context, member));
 
     public IEnumerable<PublicKey> ContextMembers(ContextId context) =>

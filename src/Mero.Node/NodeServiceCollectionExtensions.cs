@@ -54,7 +54,7 @@ public static class NodeServiceCollectionExtensions
 
         // After the swarm, so the blob service starts once the libp2p node is up.
         services.AddSingleton<BlobStorage>();
-        services.AddSingleton(sp => new BlobService(sp.GetRequiredService<BlobStorage>(), sp.GetService<SwarmService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BlobService>>()));
+        services.AddSingleton(sp => new BlobService(sp.GetRequiredService<BlobStorage>(), sp.GetService<SwarmService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BlobService>>(), sp.GetService<Blobs.IBlobAccess>()));
         services.AddHostedService(sp => sp.GetRequiredService<BlobService>());
 
         return services;

@@ -49,10 +49,16 @@ public static class BlobApi
 
     private static async Task<IResult> Upload(HttpContext http, BlobService blobs, CancellationToken ct)
     {
-        // Upstream's context_id only scopes the announcement; we announce globally, but still reject garbage.
-        if (http.Request.Query["context_id"].FirstOrDefault() is { } context && !ContextId.TryParse(context, out _))
+        // A context_id scopes the blob: peers are served it only for that context's members (docs/blobs.md "Access").
+        ContextId? scope = null;
+        if (http.Request.Query["context_id"].FirstOrDefault() is { } context)
         {
-            return HttpJson.Error(StatusCodes.Status400BadRequest, "The provided context_id is not a valid format");
+            if (!ContextId.TryParse(context, out var parsed))
+            {
+                return HttpJson.Error(StatusCodes.Status400BadRequest, "The provided context_id is not a valid format");
+            }
+
+            scope = parsed;
         }
 
         if (http.Request.ContentLength > BlobManifest.MaxBlobSize)
@@ -68,7 +74,7 @@ public static class BlobApi
 
         try
         {
-            var (id, manifest) = await blobs.UploadAsync(http.Request.Body, BlobManifest.MaxBlobSize, ct).ConfigureAwait(false);
+            var (id, manifest) = await blobs.UploadAsync(http.Request.Body, BlobManifest.MaxBlobSize, ct, scope).ConfigureAwait(false);
             return HttpJson.Data(new BlobInfoDto(id.ToString(), manifest.Size));
         }
         catch (BlobTooLargeException ex)
@@ -77,14 +83,26 @@ public static class BlobApi
         }
     }
 
-    private static async Task<IResult> Download(string id, BlobService blobs, CancellationToken ct)
+    private static async Task<IResult> Download(string id, HttpContext http, BlobService blobs, CancellationToken ct)
     {
         if (!HttpJson.TryParseId<IdKinds.Blob>(id, out var blobId, out var error))
         {
             return error!;
         }
 
-        return await blobs.GetOrFetchAsync(blobId, ct).ConfigureAwait(false) is { } manifest
+        // With context_id a missing blob is fetched as this node's member of that context (signed request).
+        ContextId? context = null;
+        if (http.Request.Query["context_id"].FirstOrDefault() is { } text)
+        {
+            if (!HttpJson.TryParseId<IdKinds.Context>(text, out var parsed, out var contextError))
+            {
+                return contextError!;
+            }
+
+            context = parsed;
+        }
+
+        return await blobs.GetOrFetchAsync(blobId, ct, context).ConfigureAwait(false) is { } manifest
             ? new BlobContentResult(blobId, manifest, blobs.Storage, headersOnly: false)
             : HttpJson.Error(StatusCodes.Status404NotFound, $"Blob {blobId} not found locally or in network");
     }

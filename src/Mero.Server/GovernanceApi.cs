@@ -52,6 +52,28 @@ public static class GovernanceApi
         admin.MapGet("/groups/{id}/members/{identity}/capabilities", (string id, string identity, GovernanceService gov, CancellationToken ct) =>
             WithMember(id, identity, async (g, member) => HttpJson.Data(new MemberCapabilitiesData((uint)await gov.GetCapabilitiesAsync(g, member, ct).ConfigureAwait(false)))));
         admin.MapPut("/groups/{id}/members/{identity}/capabilities", SetCapabilities);
+        // Leave, delete and subgroups (upstream's routes; docs/governance.md "Leave and delete").
+        admin.MapDelete("/namespaces/{id}", (string id, GovernanceService gov, CancellationToken ct) =>
+            WithGroup(id, async ns =>
+            {
+                await gov.DeleteNamespaceAsync(ns, ct).ConfigureAwait(false);
+                return HttpJson.Data(new IsDeletedData(true));
+            }));
+        admin.MapPost("/namespaces/{id}/leave", (string id, GovernanceService gov, CancellationToken ct) =>
+            WithGroup(id, async ns => HttpJson.Data(new LeaveNamespaceResponseData(ns.ToString(), (await gov.LeaveNamespaceAsync(ns, ct).ConfigureAwait(false)).ToString()))));
+        admin.MapPost("/namespaces/{id}/groups", CreateGroupInNamespace);
+        admin.MapGet("/groups/{id}/subgroups", (string id, GovernanceService gov, CancellationToken ct) =>
+            WithGroup(id, async g => Results.Json(
+                new ListSubgroupsResponse([.. (await gov.ListSubgroupsAsync(g, ct).ConfigureAwait(false)).Select(s => new GroupEntryDto(s.Id.ToString(), s.Name))]),
+                ApiJson.Options)));
+        admin.MapDelete("/groups/{id}", (string id, GovernanceService gov, CancellationToken ct) =>
+            WithGroup(id, async g =>
+            {
+                await gov.DeleteGroupAsync(g, ct).ConfigureAwait(false);
+                return HttpJson.Data(new IsDeletedData(true));
+            }));
+        admin.MapPost("/groups/{id}/leave", (string id, GovernanceService gov, CancellationToken ct) =>
+            WithGroup(id, async g => HttpJson.Data(new LeaveGroupResponseData(g.ToString(), (await gov.LeaveGroupAsync(g, ct).ConfigureAwait(false)).ToString()))));
         admin.MapPost("/contexts/{id}/join", (string id, GovernanceService gov, CancellationToken ct) =>
         {
             if (!HttpJson.TryParseId<IdKinds.Context>(id, out var context, out var error))
@@ -142,6 +164,46 @@ public static class GovernanceApi
         {
             var member = await gov.JoinNamespaceAsync(ns, json, ct).ConfigureAwait(false);
             return HttpJson.Data(new JoinNamespaceResponseData(ns.ToString(), member.ToString(), member.ToString()));
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> CreateGroupInNamespace(string id, HttpRequest request, GovernanceService gov, CancellationToken ct)
+    {
+        // The body is optional: a nameless restricted group.
+        var body = new CreateGroupInNamespaceRequest();
+        if (request.ContentLength is > 0 || request.Headers.ContentType.Count > 0)
+        {
+            var (parsed, error) = await HttpJson.ReadBodyAsync<CreateGroupInNamespaceRequest>(request, ct).ConfigureAwait(false);
+            if (parsed is null)
+            {
+                return error!;
+            }
+
+            body = parsed;
+        }
+
+        Visibility visibility;
+        switch (body.Visibility?.ToLowerInvariant())
+        {
+            case null or "restricted":
+                visibility = Visibility.Restricted;
+                break;
+            case "open":
+                visibility = Visibility.Open;
+                break;
+            default:
+                return HttpJson.Error(StatusCodes.Status400BadRequest, $"visibility '{HttpJson.Truncate(body.Visibility)}' is not open or restricted");
+        }
+
+        return await WithGroup(id, async ns =>
+        {
+            if (!gov.Follows(ns))
+            {
+                return HttpJson.Error(StatusCodes.Status404NotFound, $"{ns} is not a namespace this node follows (namespace_id must reference a root group)");
+            }
+
+            var group = await gov.CreateGroupAsync(ns, null, body.GroupName, ct, visibility).ConfigureAwait(false);
+            return HttpJson.Data(new CreateGroupInNamespaceResponseData(group.ToString()));
         }).ConfigureAwait(false);
     }
 

@@ -54,7 +54,7 @@ public sealed partial class CommandFactory
 
         var downloadId = new Option<string>("--blob-id", "-b") { Description = "Blob to download", Required = true, HelpName = "BLOB_ID" };
         var output = new Option<string>("--output", "-o") { Description = "File to write", Required = true, HelpName = "FILE" };
-        var downloadContext = new Option<string?>("--context-id", "-c") { Description = "Context the blob belongs to (accepted for compatibility)", HelpName = "CONTEXT_ID" };
+        var downloadContext = new Option<string?>("--context-id", "-c") { Description = "Context the blob belongs to: a missing blob is fetched as this node's member of it", HelpName = "CONTEXT_ID" };
         var download = new Command("download", "Download a blob to a file") { downloadId, output, downloadContext };
         download.SetAction(Run(async (s, ct) =>
         {
@@ -67,7 +67,7 @@ public sealed partial class CommandFactory
             {
                 try
                 {
-                    bytes = await s.Client.DownloadBlobAsync(s.Parse.GetRequiredValue(downloadId), stream, ct).ConfigureAwait(false);
+                    bytes = await s.Client.DownloadBlobAsync(s.Parse.GetRequiredValue(downloadId), stream, s.Parse.GetValue(downloadContext), ct).ConfigureAwait(false);
                 }
                 catch
                 {

@@ -135,6 +135,11 @@ public sealed partial class CommandFactory
         command.Add(get);
         command.Add(identity);
         command.Add(groups);
+        foreach (var sub in NamespaceLifecycleCommands())
+        {
+            command.Add(sub);
+        }
+
         return command;
     }
 
@@ -211,6 +216,11 @@ public sealed partial class CommandFactory
         command.Add(joinContext);
         command.Add(contexts);
         command.Add(MembersCommand());
+        foreach (var sub in GroupLifecycleCommands())
+        {
+            command.Add(sub);
+        }
+
         return command;
     }
 

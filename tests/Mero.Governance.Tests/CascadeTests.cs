@@ -80,6 +80,62 @@ public sealed class CascadeTests : IDisposable
         Assert.Equal(_admin.Engine.LiveStateRecords(), _admin.Engine.PersistedStateRecords());
     }
 
+    [Fact]
+    public void Namespace_leave_drops_every_direct_row_and_joined_context_of_the_leaver()
+    {
+        _admin.IssueOk(new AddMemberOp(Ns, _member.PublicKey, GroupRole.Member, _member.Agreement.PublicKey));
+        Apply(_admin.Forge(_member, new LeaveGroupOp(Ns), 5));
+
+        var state = _admin.Engine.State;
+        Assert.Null(state.Member(Ns, _member.PublicKey));
+        Assert.Null(state.Member(Team, _member.PublicKey));
+        Assert.Null(state.Member(DirectChild, _member.PublicKey));
+        Assert.All([InTeam, InOpenChild, InDirectChild, InGrandchild], c => Assert.False(state.HasJoinedContext(c, _member.PublicKey)));
+        Assert.NotNull(state.Member(Ns, _admin.Key));
+        Assert.Equal(_admin.Engine.LiveStateRecords(), _admin.Engine.PersistedStateRecords());
+    }
+
+    [Fact]
+    public void A_subgroup_leave_keeps_the_namespace_row_and_other_groups()
+    {
+        _admin.IssueOk(new AddMemberOp(Ns, _member.PublicKey, GroupRole.Member, _member.Agreement.PublicKey));
+        Apply(_admin.Forge(_member, new LeaveGroupOp(DirectChild), 5));
+
+        var state = _admin.Engine.State;
+        Assert.Null(state.Member(DirectChild, _member.PublicKey));
+        Assert.False(state.HasJoinedContext(InDirectChild, _member.PublicKey));
+        Assert.NotNull(state.Member(Ns, _member.PublicKey));
+        Assert.NotNull(state.Member(Team, _member.PublicKey));
+        Assert.True(state.HasJoinedContext(InTeam, _member.PublicKey));
+    }
+
+    [Fact]
+    public void Namespace_leave_is_refused_up_front_when_the_leaver_owns_a_subgroup()
+    {
+        _admin.IssueOk(new AddMemberOp(Ns, _member.PublicKey, GroupRole.Member, _member.Agreement.PublicKey));
+        _admin.IssueOk(new SetRoleOp(Team, _member.PublicKey, GroupRole.Admin));
+        var owned = Id(9);
+        Apply(_admin.Forge(_member, new CreateGroupOp(owned, Team, Visibility.Open, _member.Agreement.PublicKey, []), 5));
+        var before = _admin.Dump();
+
+        var result = _admin.Receive(_admin.Forge(_member, new LeaveGroupOp(Ns), 6).Wire);
+
+        Assert.Equal(ApplyStatus.Rejected, result.Status);
+        Assert.Equal(RejectCode.OwnerImmune, result.Rejection!.Code);
+        Assert.Contains(owned.ToString(), result.Rejection.Message, StringComparison.Ordinal);
+        Assert.Equal(before, _admin.Dump());
+        Assert.NotNull(_admin.Engine.State.Member(Ns, _member.PublicKey));
+        Assert.NotNull(_admin.Engine.State.Member(Team, _member.PublicKey));
+    }
+
+    [Fact]
+    public void The_namespace_owner_cannot_leave()
+    {
+        var (_, result) = _admin.Issue(new LeaveGroupOp(Ns));
+        Assert.Equal(RejectCode.OwnerImmune, result.Rejection!.Code);
+        Assert.NotNull(_admin.Engine.State.Member(Ns, _admin.Key));
+    }
+
     private void Apply(SignedGroupOp op)
     {
         var result = _admin.Receive(op.Wire);

@@ -7,7 +7,8 @@ namespace Mero.Integration.Tests;
 /// <summary>
 /// The seeds' multi-node flow (contexts.txt) on two real merod processes over loopback libp2p, node2
 /// bootstrapped to node1, driven by meroctl exactly as written there: namespace create, invite, join,
-/// group join-context; then both nodes list the context and the same members, and set-caps propagates.
+/// group join-context; then both nodes list the context and the same members, and set-caps propagates;
+/// then subgroups, namespace leave (writes refused afterwards), group and namespace delete.
 /// </summary>
 public sealed class NamespaceFlowTests
 {
@@ -106,7 +107,49 @@ public sealed class NamespaceFlowTests
         Assert.Contains("does not follow", unknown.Stderr, StringComparison.Ordinal);
         var garbage = await MeroctlAsync(node2, expectedExit: 2, "namespace", "join", ns, "{nope");
         Assert.Contains("not valid JSON", garbage.Stderr, StringComparison.Ordinal);
+
+        // Subgroups: node1 creates one; both nodes list it.
+        var group = Json((await MeroctlAsync(node1, "namespace", "create-group", ns, "--alias", "eng", "--output-format", "json")).Stdout).GetProperty("groupId").GetString()!;
+        Assert.Equal([group], await SubgroupsAsync(node1, ns));
+        deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline && (await SubgroupsAsync(node2, ns)).Count == 0)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal([group], await SubgroupsAsync(node2, ns));
+
+        // node2 leaves the namespace: it stops following it, its writes are refused, node1 sees it go.
+        var left = Json((await MeroctlAsync(node2, "namespace", "leave", ns, "--output-format", "json")).Stdout);
+        Assert.Equal(member2, left.GetProperty("memberPublicKey").GetString());
+        listed = Json((await MeroctlAsync(node2, "namespace", "ls", "--output-format", "json")).Stdout);
+        Assert.DoesNotContain(listed.EnumerateArray(), n => n.GetProperty("namespaceId").GetString() == ns);
+        var afterLeave = await MeroctlAsync(node2, expectedExit: 1, "call", "set", "--context", context, "--args", "{\"key\":\"gone\",\"value\":\"x\"}");
+        Assert.Contains("NotMember", afterLeave.Stderr, StringComparison.Ordinal);
+        deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline && (await MembersAsync(node1, ns)).ContainsKey(member2))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False((await MembersAsync(node1, ns)).ContainsKey(member2));
+
+        // The owner may not leave; a group delete and a namespace delete on node1 (local teardown).
+        var ownerLeave = await MeroctlAsync(node1, expectedExit: 1, "namespace", "leave", ns);
+        Assert.Contains("owner", ownerLeave.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Group deleted", (await MeroctlAsync(node1, "group", "delete", group)).Stdout, StringComparison.Ordinal);
+        Assert.Empty(await SubgroupsAsync(node1, ns));
+        await MeroctlAsync(node2, expectedExit: 1, "namespace", "delete", ns);
+        Assert.Contains("Namespace deleted", (await MeroctlAsync(node1, "namespace", "delete", ns)).Stdout, StringComparison.Ordinal);
+        listed = Json((await MeroctlAsync(node1, "namespace", "ls", "--output-format", "json")).Stdout);
+        Assert.DoesNotContain(listed.EnumerateArray(), n => n.GetProperty("namespaceId").GetString() == ns);
+        var contextsAfter = Json((await MeroctlAsync(node1, "context", "ls", "--output-format", "json")).Stdout).GetProperty("contexts");
+        Assert.DoesNotContain(contextsAfter.EnumerateArray(), c => c.GetProperty("id").GetString() == context);
     }
+
+    private static async Task<List<string>> SubgroupsAsync(MerodProcess node, string ns) =>
+        [.. Json((await MeroctlAsync(node, "group", "subgroups", ns, "--output-format", "json")).Stdout)
+            .GetProperty("subgroups").EnumerateArray().Select(g => g.GetProperty("groupId").GetString()!)];
 
     private static async Task<string?> EventuallyGetAsync(MerodProcess node, string context, string key)
     {

@@ -27,25 +27,29 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<BlobService> _logger;
     private readonly Channel<BlobId> _announcements = Channel.CreateUnbounded<BlobId>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<BlobId, Lazy<Task<BlobManifest?>>> _fetches = new();
+    private readonly ConcurrentDictionary<(BlobId, ContextId?), Lazy<Task<BlobManifest?>>> _fetches = new();
     private readonly CancellationTokenSource _stopping = new();
     private Libp2pNode? _serving;
     private Task? _loop;
 
     /// <summary>For the node: the network is the swarm's libp2p node once it has started (none without a swarm).</summary>
-    public BlobService(BlobStorage storage, SwarmService? swarm, TimeProvider time, ILogger<BlobService> logger)
-        : this(storage, () => swarm?.Node, time, logger, BlobTransferTimeouts.Default)
+    public BlobService(BlobStorage storage, SwarmService? swarm, TimeProvider time, ILogger<BlobService> logger, IBlobAccess? access = null)
+        : this(storage, () => swarm?.Node, time, logger, BlobTransferTimeouts.Default, access)
     {
     }
 
-    public BlobService(BlobStorage storage, Func<Libp2pNode?> network, TimeProvider time, ILogger<BlobService> logger, BlobTransferTimeouts timeouts)
+    public BlobService(BlobStorage storage, Func<Libp2pNode?> network, TimeProvider time, ILogger<BlobService> logger, BlobTransferTimeouts timeouts, IBlobAccess? access = null)
     {
         Storage = storage;
         _network = network;
         _time = time;
         _logger = logger;
         Timeouts = timeouts;
+        Access = access;
     }
+
+    /// <summary>Who is served which blob, and this node's proof when it fetches for a context (null: every blob by id, unsigned requests).</summary>
+    public IBlobAccess? Access { get; }
 
     public BlobStorage Storage { get; }
 
@@ -94,11 +98,16 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
 
     /// <summary>Stores <paramref name="content"/> to its end, chunk by chunk, and announces it.</summary>
     /// <exception cref="BlobTooLargeException">more than <paramref name="maxSize"/> bytes (nothing becomes visible)</exception>
-    public async Task<(BlobId Id, BlobManifest Manifest)> UploadAsync(Stream content, long maxSize, CancellationToken ct)
+    public async Task<(BlobId Id, BlobManifest Manifest)> UploadAsync(Stream content, long maxSize, CancellationToken ct, ContextId? context = null)
     {
         using var writer = Storage.CreateWriter(maxSize);
         await writer.WriteFromAsync(content, ct).ConfigureAwait(false);
         var stored = writer.Complete();
+        if (context is { } scope)
+        {
+            Storage.AddScope(stored.Id, scope);
+        }
+
         LogStored(_logger, stored.Id.ToString(), stored.Manifest.Size);
         Announce(stored.Id);
         return stored;
@@ -107,8 +116,12 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
     /// <summary>Queues a provider announcement (a no-op without a DHT).</summary>
     public void Announce(BlobId id) => _announcements.Writer.TryWrite(id);
 
-    /// <summary>The blob's manifest, fetching it from providers first if this node lacks it; null if nobody has it.</summary>
-    public async Task<BlobManifest?> GetOrFetchAsync(BlobId id, CancellationToken ct)
+    /// <summary>
+    /// The blob's manifest, fetching it from providers first if this node lacks it; null if nobody
+    /// has it (or nobody serves it to this node). With a <paramref name="context"/>, requests are
+    /// signed as this node's member key there and the fetched blob is scoped to it.
+    /// </summary>
+    public async Task<BlobManifest?> GetOrFetchAsync(BlobId id, CancellationToken ct, ContextId? context = null)
     {
         if (Storage.GetManifest(id) is { } local)
         {
@@ -120,11 +133,11 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
             return null;
         }
 
-        var fetch = _fetches.GetOrAdd(id, key => new Lazy<Task<BlobManifest?>>(() => FetchAsync(key, _stopping.Token)));
+        var fetch = _fetches.GetOrAdd((id, context), key => new Lazy<Task<BlobManifest?>>(() => FetchAsync(key.Item1, key.Item2, _stopping.Token)));
         return await fetch.Value.WaitAsync(ct).ConfigureAwait(false);
     }
 
-    private async Task<BlobManifest?> FetchAsync(BlobId id, CancellationToken ct)
+    private async Task<BlobManifest?> FetchAsync(BlobId id, ContextId? context, CancellationToken ct)
     {
         // Yield so the entry is in _fetches before the finally below can remove it.
         await Task.Yield();
@@ -143,8 +156,15 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
                 {
                     try
                     {
-                        if (await BlobTransfer.FetchAsync(node.Host, peer, id, Storage, Timeouts, ct).ConfigureAwait(false) is { } manifest)
+                        // Signed per request: the provider accepts a timestamp at most 30 s old.
+                        var auth = context is { } c && Access is { } access ? await access.SignAsync(id, c, ct).ConfigureAwait(false) : null;
+                        if (await BlobTransfer.FetchAsync(node.Host, peer, id, Storage, Timeouts, ct, context, auth).ConfigureAwait(false) is { } manifest)
                         {
+                            if (context is { } scope)
+                            {
+                                Storage.AddScope(id, scope);
+                            }
+
                             LogFetched(_logger, id.ToString(), manifest.Size, peer.ToString(), (long)_time.GetElapsedTime(started).TotalMilliseconds);
                             Announce(id);
                             return manifest;
@@ -168,7 +188,7 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
         }
         finally
         {
-            _fetches.TryRemove(id, out _);
+            _fetches.TryRemove((id, context), out _);
         }
     }
 
@@ -210,7 +230,7 @@ public sealed partial class BlobService : IHostedService, IAsyncDisposable
     {
         try
         {
-            await BlobTransfer.ServeAsync(Storage, stream, Timeouts, ct).ConfigureAwait(false);
+            await BlobTransfer.ServeAsync(Storage, stream, Timeouts, ct, Access).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {

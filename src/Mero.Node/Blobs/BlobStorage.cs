@@ -16,6 +16,7 @@ public sealed class BlobStorage(MeroStore store)
 {
     private const byte ManifestPrefix = (byte)'M';
     private const byte ChunkPrefix = (byte)'C';
+    private const byte ScopePrefix = (byte)'S';
     private readonly Lock _manifests = new();
 
     /// <summary>A writer that cuts a stream into chunks as it arrives; nothing is visible until it completes.</summary>
@@ -33,6 +34,18 @@ public sealed class BlobStorage(MeroStore store)
         store.Get(Column.Blob, Key(ManifestPrefix, id.AsSpan())) is { } bytes ? BlobManifest.Decode(bytes) : null;
 
     public bool Has(BlobId id) => store.Has(Column.Blob, Key(ManifestPrefix, id.AsSpan()));
+
+    /// <summary>Records that the blob belongs to a context (uploaded or fetched for it): it is then served only to that context's members.</summary>
+    public void AddScope(BlobId id, ContextId context)
+    {
+        using var batch = store.CreateBatch();
+        batch.Put(Column.Blob, [ScopePrefix, .. id.AsSpan(), .. context.AsSpan()], []);
+        store.Commit(batch);
+    }
+
+    /// <summary>The contexts a blob was stored for; empty for an unscoped (operator) blob.</summary>
+    public IReadOnlyList<ContextId> Scopes(BlobId id) =>
+        [.. store.Scan(Column.Blob, Key(ScopePrefix, id.AsSpan())).Where(kv => kv.Key.Length == 65).Select(kv => ContextId.FromBytes(kv.Key.AsSpan(33)))];
 
     public byte[]? GetChunk(ReadOnlySpan<byte> chunkId) => store.Get(Column.Blob, Key(ChunkPrefix, chunkId));
 
@@ -93,6 +106,11 @@ public sealed class BlobStorage(MeroStore store)
 
             using var batch = store.CreateBatch();
             batch.Delete(Column.Blob, Key(ManifestPrefix, id.AsSpan()));
+            foreach (var (scope, _) in store.Scan(Column.Blob, Key(ScopePrefix, id.AsSpan())))
+            {
+                batch.Delete(Column.Blob, scope);
+            }
+
             foreach (var chunkId in manifest.ChunkIds.Where(c => !stillUsed.Contains(Convert.ToHexString(c))))
             {
                 batch.Delete(Column.Blob, Key(ChunkPrefix, chunkId));

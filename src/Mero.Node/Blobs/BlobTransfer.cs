@@ -29,18 +29,23 @@ public sealed record BlobTransferTimeouts
 /// </summary>
 public static class BlobTransfer
 {
-    // Upstream's BlobRequest has a context id; we do not scope blobs by context yet and send zeros.
+    // A context-less request (an operator's blob) names the all-zero context, as before.
     private static readonly string NoContext = Base58.Encode(new byte[32]);
 
-    /// <summary>Answers one inbound request from <paramref name="storage"/>.</summary>
-    public static async Task ServeAsync(BlobStorage storage, Libp2pStream stream, BlobTransferTimeouts timeouts, CancellationToken ct)
+    /// <summary>
+    /// Answers one inbound request from <paramref name="storage"/>. A blob <paramref name="access"/>
+    /// refuses is answered "not found", as upstream does, so a refusal reveals nothing.
+    /// </summary>
+    public static async Task ServeAsync(BlobStorage storage, Libp2pStream stream, BlobTransferTimeouts timeouts, CancellationToken ct, IBlobAccess? access = null)
     {
         using var whole = CancellationTokenSource.CreateLinkedTokenSource(ct);
         whole.CancelAfter(timeouts.ProviderWhole);
         var frame = await LengthPrefixed.ReadU32Async(stream, BlobWire.MaxRequestSize, whole.Token).ConfigureAwait(false)
             ?? throw new EndOfStreamException("the requester closed the stream before its request");
-        var (id, _) = BlobWire.DecodeRequest(frame);
-        if (storage.GetManifest(id) is not { } manifest)
+        var (id, request) = BlobWire.DecodeRequest(frame);
+        ContextId? context = ContextId.TryParse(request.ContextId, out var c) && c.AsSpan().ContainsAnyExcept((byte)0) ? c : null;
+        if (storage.GetManifest(id) is not { } manifest
+            || (access is not null && !await access.MayServeAsync(id, context, request.Auth, whole.Token).ConfigureAwait(false)))
         {
             await LengthPrefixed.WriteU32Async(stream, BlobWire.EncodeResponse(new BlobResponse(false)), whole.Token).ConfigureAwait(false);
             await stream.CloseWriteAsync(whole.Token).ConfigureAwait(false);
@@ -63,14 +68,14 @@ public static class BlobTransfer
     /// <summary>Fetches <paramref name="id"/> from <paramref name="peer"/> into <paramref name="storage"/>; null if the peer does not have it.</summary>
     /// <exception cref="InvalidDataException">the peer sent something that does not match the id (nothing is stored as the blob)</exception>
     /// <exception cref="TimeoutException">the transfer or one chunk took too long</exception>
-    public static async Task<BlobManifest?> FetchAsync(Libp2pHost host, PeerId peer, BlobId id, BlobStorage storage, BlobTransferTimeouts timeouts, CancellationToken ct)
+    public static async Task<BlobManifest?> FetchAsync(Libp2pHost host, PeerId peer, BlobId id, BlobStorage storage, BlobTransferTimeouts timeouts, CancellationToken ct, ContextId? context = null, BlobAuth? auth = null)
     {
         using var whole = CancellationTokenSource.CreateLinkedTokenSource(ct);
         whole.CancelAfter(timeouts.RequesterWhole);
         try
         {
             await using var stream = await host.OpenStreamAsync(peer, Libp2pNode.BlobProtocol, whole.Token).ConfigureAwait(false);
-            await LengthPrefixed.WriteU32Async(stream, BlobWire.EncodeRequest(new BlobRequest(id.ToString(), NoContext)), whole.Token).ConfigureAwait(false);
+            await LengthPrefixed.WriteU32Async(stream, BlobWire.EncodeRequest(new BlobRequest(id.ToString(), context?.ToString() ?? NoContext, auth)), whole.Token).ConfigureAwait(false);
             var header = await ReadFrameAsync(stream, timeouts.RequesterPerChunk, whole.Token).ConfigureAwait(false)
                 ?? throw new EndOfStreamException($"{peer} closed the blob stream without a response");
             var (response, chunkIds) = BlobWire.DecodeResponse(header);

@@ -120,7 +120,7 @@ public static class BlobWire
 public sealed record BlobRequest(
     [property: JsonPropertyName("blob_id")] string BlobId,
     [property: JsonPropertyName("context_id")] string? ContextId = null,
-    [property: JsonPropertyName("auth")] JsonElement? Auth = null);
+    [property: JsonPropertyName("auth")] BlobAuth? Auth = null);
 
 public sealed record BlobResponse(
     [property: JsonPropertyName("found")] bool Found,

@@ -20,8 +20,15 @@ public sealed class GovernanceContextAuthority(GovernanceService governance) : I
 {
     private static readonly byte[] KeyInfo = "mero/context-key/v1"u8.ToArray();
 
-    public async ValueTask<bool> IsGovernedAsync(ContextId context, CancellationToken ct) =>
-        await LocateAsync(context, ct).ConfigureAwait(false) is not null;
+    /// <summary>
+    /// Governed when registered in a namespace this node follows, or one it has left: writes to a
+    /// left namespace's context are then refused (NotMember) instead of becoming a local fork.
+    /// </summary>
+    public ValueTask<bool> IsGovernedAsync(ContextId context, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(governance.IsGovernedContext(context));
+    }
 
     public async ValueTask<WriteVerdict> AuthorizeWriteAsync(ContextId context, PublicKey author, IReadOnlyList<Hash>? governanceHeads, CancellationToken ct)
     {
@@ -100,16 +107,10 @@ public sealed class GovernanceContextAuthority(GovernanceService governance) : I
     public static byte[] Derive(byte[] groupKey, ContextId context) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, groupKey, 32, context.ToArray(), KeyInfo);
 
-    private async ValueTask<GroupId?> LocateAsync(ContextId context, CancellationToken ct)
+    /// <summary>One dictionary read: the service keeps a context → namespace index (O(1) for local contexts).</summary>
+    private ValueTask<GroupId?> LocateAsync(ContextId context, CancellationToken ct)
     {
-        foreach (var ns in governance.Namespaces)
-        {
-            if (await governance.Actor.QueryAsync(ns, e => e.State.ContextGroup(context) is not null, ct).ConfigureAwait(false))
-            {
-                return ns;
-            }
-        }
-
-        return null;
+        ct.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(governance.NamespaceOfContext(context));
     }
 }

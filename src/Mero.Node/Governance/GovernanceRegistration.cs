@@ -1,3 +1,4 @@
+using Mero.Node.Blobs;
 using Mero.Node.Contexts;
 using Mero.Node.Replication;
 using Mero.Store;
@@ -24,6 +25,18 @@ public static class GovernanceRegistration
             sp.GetService<ReplicationOutbox>()));
         services.AddHostedService(sp => sp.GetRequiredService<GovernanceService>());
         services.AddSingleton<IContextAuthority, GovernanceContextAuthority>();
+
+        // Blob access by context membership (docs/blobs.md "Access"): members from the authority, signing as the namespace identity.
+        services.AddSingleton<IBlobAccess>(sp =>
+        {
+            var authority = sp.GetRequiredService<IContextAuthority>();
+            var governance = sp.GetRequiredService<GovernanceService>();
+            return new ContextBlobAccess(
+                sp.GetRequiredService<BlobStorage>(),
+                authority.MembersAsync,
+                (context, payload, ct) => new ValueTask<(PublicKey, byte[])?>(governance.SignForContextAsync(context, payload, ct)),
+                sp.GetRequiredService<TimeProvider>());
+        });
         return services;
     }
 }

@@ -182,16 +182,11 @@ public sealed partial class GovernanceService
     /// </summary>
     public async Task<(ContextId Context, PublicKey Member)> JoinContextAsync(ContextId context, CancellationToken ct)
     {
-        foreach (var ns in Namespaces)
-        {
-            var found = await _actor.QueryAsync(ns, e => e.State.ContextGroup(context) is { } g
+        if (NamespaceOfContext(context) is { } ns
+            && await _actor.QueryAsync(ns, e => e.State.ContextGroup(context) is { } g
                 ? new ContextHome(g, e.State.UpgradeTarget, e.Identity.PublicKey, e.State.HasJoinedContext(context, e.Identity.PublicKey), e.Identity.ExportSeed())
-                : null, ct).ConfigureAwait(false);
-            if (found is not { } f)
-            {
-                continue;
-            }
-
+                : null, ct).ConfigureAwait(false) is { } f)
+        {
             try
             {
                 if (f.App is not { } app)

@@ -56,6 +56,7 @@ public sealed partial class GovernanceService : IHostedService, IAsyncDisposable
         _options = options ?? new GovernanceOptions();
         _options.Validate();
         _actor = new GovernanceActor(store, time: time, logger: loggers.CreateLogger<GovernanceActor>());
+        _actor.StateChanged += OnStateChanged;
     }
 
     /// <summary>The actor, for reads (tests and the context authority).</summary>
@@ -77,6 +78,7 @@ public sealed partial class GovernanceService : IHostedService, IAsyncDisposable
             _followed[ns] = 0;
         }
 
+        await LoadLeftAsync(cancellationToken).ConfigureAwait(false);
         _run = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
     }
 
@@ -510,7 +512,9 @@ public sealed partial class GovernanceService : IHostedService, IAsyncDisposable
         {
             using var batch = _store.CreateBatch();
             batch.Put(Column.Meta, [.. FollowedPrefix, .. ns.AsSpan()], []);
+            batch.Delete(Column.Meta, [.. LeftPrefix, .. ns.AsSpan()]);
             _store.Commit(batch);
+            _left.TryRemove(ns, out _);
         }
 
         if (_router is { } router)

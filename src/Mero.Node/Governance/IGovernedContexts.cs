@@ -3,7 +3,7 @@ using Mero.Node.Contexts;
 namespace Mero.Node.Governance;
 
 /// <summary>
-/// The two context operations governance drives: create a namespace's context as the node's
+/// The context operations governance drives: create a namespace's context as the node's
 /// namespace identity, and record a context joined through governance. <see cref="ContextManager"/>
 /// implements them in the node; tests substitute a recorder.
 /// </summary>
@@ -12,6 +12,9 @@ public interface IGovernedContexts
     Task<CreatedContext> CreateAsync(ApplicationId applicationId, byte[]? initArgs, string? name, byte[] memberSeed, CancellationToken ct);
 
     Task<bool> JoinAsync(ContextId contextId, ApplicationId applicationId, byte[] memberSeed, CancellationToken ct);
+
+    /// <summary>Removes this node's copy of a context (namespace delete); false when it held none.</summary>
+    Task<bool> DeleteAsync(ContextId contextId, CancellationToken ct);
 }
 
 /// <summary>
@@ -25,4 +28,7 @@ public sealed class ManagedGovernedContexts(Func<ContextManager> contexts) : IGo
 
     public Task<bool> JoinAsync(ContextId contextId, ApplicationId applicationId, byte[] memberSeed, CancellationToken ct) =>
         contexts().JoinAsync(contextId, applicationId, memberSeed, ct);
+
+    public Task<bool> DeleteAsync(ContextId contextId, CancellationToken ct) =>
+        contexts().DeleteAsync(contextId, ct);
 }

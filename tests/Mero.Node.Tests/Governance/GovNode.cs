@@ -30,6 +30,14 @@ internal sealed class RecordingContexts : IGovernedContexts
         using var member = Ed25519KeyPair.FromSeed(memberSeed);
         return Task.FromResult(Joined.TryAdd(contextId, (applicationId, member.PublicKey)));
     }
+
+    public ConcurrentBag<ContextId> Deleted { get; } = [];
+
+    public Task<bool> DeleteAsync(ContextId contextId, CancellationToken ct)
+    {
+        Deleted.Add(contextId);
+        return Task.FromResult(Created.TryRemove(contextId, out _) | Joined.TryRemove(contextId, out _));
+    }
 }
 
 /// <summary>One node's governance over a RocksDB temp dir and a simulated transport.</summary>
