@@ -98,15 +98,18 @@ public sealed class MerodProcess : IAsyncDisposable
         throw new TimeoutException($"merod did not answer /admin-api/health within 30 s: {Output}");
     }
 
-    /// <summary>Stops the node the way an operator's Ctrl-C does (SIGINT) and waits for a clean exit.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Stops the node the way an operator's Ctrl-C does (SIGINT), or a service manager does with
+    /// <paramref name="signal"/> "TERM", and waits for it to exit.
+    /// </summary>
+    public async Task StopAsync(string signal = "INT")
     {
         if (_process is null || _process.HasExited)
         {
             return;
         }
 
-        using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
         }
@@ -119,7 +122,7 @@ public sealed class MerodProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"merod ignored SIGINT for 20 s: {Output}");
+            throw new TimeoutException($"merod ignored SIG{signal} for 20 s: {Output}");
         }
     }
 

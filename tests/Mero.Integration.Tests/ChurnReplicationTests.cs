@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Mero.Node.Configuration;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Mero.Integration.Tests;
+
+/// <summary>
+/// Churn on four real merod processes over loopback libp2p (nodes 2-4 bootstrap to node 1): every
+/// node writes concurrently to one namespace context, with distinct keys and a few keys all nodes
+/// write (last-writer-wins conflicts); node 4 is stopped with SIGTERM halfway, the others keep
+/// writing, then node 4 restarts on the same home, catches up by sync and writes again. At the end
+/// all four show the same root and DAG heads and every key reads the same on every node.
+/// </summary>
+public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
+{
+    private const int Nodes = 4;
+    private const int WritesPerNode = 400;
+
+    // Node 4 stops after this many of its writes; the others wait for the stop here, then write
+    // up to ResumeAt while node 4 is surely down (it restarts only once all of them got there).
+    private const int StopAt = 200;
+    private const int ResumeAt = 300;
+
+    // Every fifth write goes to one of these keys, which every node writes.
+    private const int SharedKeys = 8;
+
+    [Fact]
+    public async Task Concurrent_writes_on_four_nodes_with_one_restarted_midway_converge()
+    {
+        var clock = Stopwatch.StartNew();
+        await using var node1 = await MerodProcess.StartAsync("node1");
+        await using var node2 = await BootstrappedAsync("node2", node1);
+        await using var node3 = await BootstrappedAsync("node3", node1);
+        await using var node4 = await BootstrappedAsync("node4", node1);
+        var nodes = new[] { node1, node2, node3, node4 };
+        var apps = await Task.WhenAll(nodes.Select(n => n.Http.InstallAppAsync(RepoPaths.App("kv-store"))));
+        Assert.Single(apps.Distinct());
+
+        var created = await AdminAsync(node1, HttpMethod.Post, "/admin-api/namespaces", new { applicationId = apps[0] });
+        var ns = created.GetProperty("namespaceId").GetString()!;
+        var context = created.GetProperty("contextId").GetString()!;
+        foreach (var joiner in nodes[1..])
+        {
+            await JoinAsync(joiner, node1, ns, context);
+        }
+
+        output.WriteLine($"setup {clock.Elapsed.TotalSeconds:F1} s");
+        var writesStarted = clock.Elapsed;
+
+        var node4Stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var othersResumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waitingForResume = Nodes - 1;
+        var restartOutputStart = 0;
+        var downFor = TimeSpan.Zero;
+
+        var writers = Enumerable.Range(0, Nodes).Select(k => Task.Run(async () =>
+        {
+            var node = nodes[k];
+            for (var i = 0; i < WritesPerNode; i++)
+            {
+                if (k == Nodes - 1 && i == StopAt)
+                {
+                    // SIGTERM while the others' ops are still arriving; restart once they wrote on without us.
+                    var stoppedAt = Stopwatch.GetTimestamp();
+                    await node.StopAsync("TERM");
+                    node4Stopped.SetResult();
+                    await othersResumed.Task.WaitAsync(TimeSpan.FromSeconds(60));
+                    restartOutputStart = node.Output.Length;
+                    await node.StartAsync();
+                    downFor = Stopwatch.GetElapsedTime(stoppedAt);
+                }
+                else if (k != Nodes - 1 && i == StopAt)
+                {
+                    await node4Stopped.Task.WaitAsync(TimeSpan.FromSeconds(60));
+                }
+                else if (k != Nodes - 1 && i == ResumeAt && Interlocked.Decrement(ref waitingForResume) == 0)
+                {
+                    othersResumed.SetResult();
+                }
+
+                var (key, value) = Write(k, i);
+                var rpc = await node.Http.ExecuteAsync(context, "set", new { key, value });
+                Assert.True(rpc.TryGetProperty("result", out _), $"{node.NodeName} set {key}: {rpc}");
+            }
+        })).ToArray();
+        await Task.WhenAll(writers);
+        output.WriteLine($"{Nodes * WritesPerNode} writes in {(clock.Elapsed - writesStarted).TotalSeconds:F1} s; node4 down {downFor.TotalSeconds:F1} s");
+
+        var convergeStarted = clock.Elapsed;
+        var converged = await ConvergedAsync(nodes, context, TimeSpan.FromSeconds(30));
+        Assert.True(converged.Ok, converged.Views);
+        output.WriteLine($"converged {(clock.Elapsed - convergeStarted).TotalSeconds:F1} s after the last write: {converged.Views}");
+
+        // Every key on every node: own keys hold their one value; shared keys the same winner everywhere,
+        // and that winner is one of the values written to it.
+        var readStarted = clock.Elapsed;
+        var views = await Task.WhenAll(nodes.Select(node => ReadAllAsync(node, context)));
+        var written = Enumerable.Range(0, Nodes).SelectMany(k => Enumerable.Range(0, WritesPerNode).Select(i => Write(k, i))).ToList();
+        foreach (var (key, value) in written.Where(w => !w.Key.StartsWith('s')))
+        {
+            foreach (var (node, view) in nodes.Zip(views))
+            {
+                Assert.True(view[key] == value, $"{node.NodeName}: {key} = {view[key] ?? "<missing>"}, expected {value}");
+            }
+        }
+
+        for (var s = 0; s < SharedKeys; s++)
+        {
+            var key = $"s{s}";
+            var winners = views.Select(v => v[key]).Distinct().ToList();
+            Assert.True(winners.Count == 1, $"{key} differs across nodes: {string.Join(", ", views.Select(v => v[key]))}");
+            Assert.Contains(winners[0], written.Where(w => w.Key == key).Select(w => w.Value));
+        }
+
+        output.WriteLine($"read {views.Sum(v => v.Count)} keys in {(clock.Elapsed - readStarted).TotalSeconds:F1} s");
+
+        // Node 4 caught up what it missed by sync after its restart (delta catch-up or snapshot).
+        var afterRestart = node4.Output[restartOutputStart..];
+        var fetched = CaughtUpLine().Matches(afterRestart).Where(m => m.Groups["ctx"].Value == context).Sum(m => int.Parse(m.Groups["fetched"].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var snapshot = afterRestart.Contains($"snapshot of {context} from", StringComparison.Ordinal) && afterRestart.Contains("installed=True", StringComparison.Ordinal);
+        output.WriteLine($"node4 after restart: fetched {fetched} ops by sync, snapshot installed: {snapshot}");
+        Assert.True(fetched > 0 || snapshot, $"node4 shows no catch-up by sync after its restart:\n{afterRestart}");
+
+        foreach (var node in nodes)
+        {
+            Assert.True(node.IsRunning, $"{node.NodeName} exited: {node.Output}");
+            Assert.DoesNotContain("Root mismatch", node.Output, StringComparison.Ordinal);
+        }
+
+        output.WriteLine($"total {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    private static (string Key, string Value) Write(int node, int i) =>
+        i % 5 == 0 ? ($"s{i / 5 % SharedKeys}", $"n{node}-{i}") : ($"n{node}-{i}", $"v{i}");
+
+    /// <summary>Each key written anywhere, read once on <paramref name="node"/> (null when missing).</summary>
+    private static async Task<Dictionary<string, string?>> ReadAllAsync(MerodProcess node, string context)
+    {
+        var keys = Enumerable.Range(0, Nodes).SelectMany(k => Enumerable.Range(0, WritesPerNode).Select(i => Write(k, i).Key)).Distinct().ToList();
+        var view = new Dictionary<string, string?>();
+        foreach (var key in keys)
+        {
+            var rpc = await node.Http.ExecuteAsync(context, "get", new { key });
+            var result = rpc.Result();
+            view[key] = result.TryGetProperty("output", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        }
+
+        return view;
+    }
+
+    private static async Task<MerodProcess> BootstrappedAsync(string name, MerodProcess boot)
+    {
+        var peer = NodeConfigFile.Load(Path.Combine(boot.NodeHome, NodeConfigFile.FileName)).Identity.PeerId;
+        var node = await MerodProcess.StartAsync(name);
+        await node.StopAsync();
+        var path = Path.Combine(node.NodeHome, NodeConfigFile.FileName);
+        var config = NodeConfigFile.Load(path);
+        config.Bootstrap.Nodes = [$"/ip4/127.0.0.1/tcp/{boot.SwarmPort}/p2p/{peer}"];
+        config.Sync.IntervalMs = 500;
+        config.Sync.HeartbeatIntervalMs = 1000;
+        config.Save(path);
+        await node.StartAsync();
+        return node;
+    }
+
+    private static async Task JoinAsync(MerodProcess joiner, MerodProcess inviter, string ns, string context)
+    {
+        var invitation = await AdminAsync(inviter, HttpMethod.Post, $"/admin-api/namespaces/{ns}/invite", new { });
+        await AdminAsync(joiner, HttpMethod.Post, $"/admin-api/namespaces/{ns}/join", new { invitation = invitation.GetProperty("invitation") });
+        await AdminAsync(joiner, HttpMethod.Post, $"/admin-api/contexts/{context}/join", new { });
+    }
+
+    private static async Task<JsonElement> AdminAsync(MerodProcess node, HttpMethod method, string path, object body)
+    {
+        var response = await node.Http.SendJsonAsync(method, path, body);
+        return response.TryGetProperty("data", out var data) ? data : response;
+    }
+
+    /// <summary>Polls until every node reports the same root hash and DAG heads, or the deadline passes.</summary>
+    private static async Task<(bool Ok, string Views)> ConvergedAsync(MerodProcess[] nodes, string context, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var views = new List<string>();
+        while (DateTime.UtcNow < deadline)
+        {
+            views.Clear();
+            foreach (var node in nodes)
+            {
+                var dto = (await node.Http.SendJsonAsync(HttpMethod.Get, $"/admin-api/contexts/{context}")).GetProperty("data");
+                var heads = dto.GetProperty("dagHeads").EnumerateArray().Select(h => h.GetString()).Order(StringComparer.Ordinal);
+                views.Add(dto.GetProperty("contextStateHash").GetString() + " " + string.Join(",", heads));
+            }
+
+            if (views.Distinct().Count() == 1)
+            {
+                return (true, views[0]);
+            }
+
+            await Task.Delay(200);
+        }
+
+        return (false, string.Join(" | ", nodes.Zip(views, (n, v) => $"{n.NodeName}: {v}")));
+    }
+
+    [GeneratedRegex(@"caught up (?<ctx>\S+) from \S+: fetched (?<fetched>\d+) ops")]
+    private static partial Regex CaughtUpLine();
+}
