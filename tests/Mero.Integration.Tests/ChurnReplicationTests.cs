@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -31,21 +32,30 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
     public async Task Concurrent_writes_on_four_nodes_with_one_restarted_midway_converge()
     {
         var clock = Stopwatch.StartNew();
-        await using var node1 = await MerodProcess.StartAsync("node1");
-        await using var node2 = await BootstrappedAsync("node2", node1);
-        await using var node3 = await BootstrappedAsync("node3", node1);
-        await using var node4 = await BootstrappedAsync("node4", node1);
-        var nodes = new[] { node1, node2, node3, node4 };
+        // Init all four at once; node 1 runs first because the others dial it once at startup.
+        var inited = await Task.WhenAll(Enumerable.Range(1, Nodes).Select(n => MerodProcess.InitAsync($"node{n}")));
+        await using var node1 = inited[0];
+        await using var node2 = inited[1];
+        await using var node3 = inited[2];
+        await using var node4 = inited[3];
+        var nodes = inited;
+        var peer1 = NodeConfigFile.Load(Path.Combine(node1.NodeHome, NodeConfigFile.FileName)).Identity.PeerId;
+        foreach (var node in nodes)
+        {
+            Configure(node, node == node1 ? null : $"/ip4/127.0.0.1/tcp/{node1.SwarmPort}/p2p/{peer1}");
+        }
+
+        await node1.StartAsync();
+        await Task.WhenAll(nodes[1..].Select(n => n.StartAsync()));
+        output.WriteLine($"nodes up {clock.Elapsed.TotalSeconds:F1} s");
         var apps = await Task.WhenAll(nodes.Select(n => n.Http.InstallAppAsync(RepoPaths.App("kv-store"))));
         Assert.Single(apps.Distinct());
 
         var created = await AdminAsync(node1, HttpMethod.Post, "/admin-api/namespaces", new { applicationId = apps[0] });
         var ns = created.GetProperty("namespaceId").GetString()!;
         var context = created.GetProperty("contextId").GetString()!;
-        foreach (var joiner in nodes[1..])
-        {
-            await JoinAsync(joiner, node1, ns, context);
-        }
+        output.WriteLine($"apps installed, namespace created {clock.Elapsed.TotalSeconds:F1} s");
+        await Task.WhenAll(nodes[1..].Select(joiner => JoinAsync(joiner, node1, ns, context)));
 
         output.WriteLine($"setup {clock.Elapsed.TotalSeconds:F1} s");
         var writesStarted = clock.Elapsed;
@@ -54,7 +64,7 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
         var othersResumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var waitingForResume = Nodes - 1;
         var restartOutputStart = 0;
-        var downFor = TimeSpan.Zero;
+        TimeSpan downFor = default, stopTook = default, startTook = default;
 
         var writers = Enumerable.Range(0, Nodes).Select(k => Task.Run(async () =>
         {
@@ -64,13 +74,16 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
                 if (k == Nodes - 1 && i == StopAt)
                 {
                     // SIGTERM while the others' ops are still arriving; restart once they wrote on without us.
-                    var stoppedAt = Stopwatch.GetTimestamp();
+                    var stopping = Stopwatch.GetTimestamp();
                     await node.StopAsync("TERM");
+                    stopTook = Stopwatch.GetElapsedTime(stopping);
                     node4Stopped.SetResult();
                     await othersResumed.Task.WaitAsync(TimeSpan.FromSeconds(60));
                     restartOutputStart = node.Output.Length;
+                    var starting = Stopwatch.GetTimestamp();
                     await node.StartAsync();
-                    downFor = Stopwatch.GetElapsedTime(stoppedAt);
+                    startTook = Stopwatch.GetElapsedTime(starting);
+                    downFor = Stopwatch.GetElapsedTime(stopping);
                 }
                 else if (k != Nodes - 1 && i == StopAt)
                 {
@@ -87,7 +100,7 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
             }
         })).ToArray();
         await Task.WhenAll(writers);
-        output.WriteLine($"{Nodes * WritesPerNode} writes in {(clock.Elapsed - writesStarted).TotalSeconds:F1} s; node4 down {downFor.TotalSeconds:F1} s");
+        output.WriteLine($"{Nodes * WritesPerNode} writes in {(clock.Elapsed - writesStarted).TotalSeconds:F1} s; node4 down {downFor.TotalSeconds:F1} s (SIGTERM exit {stopTook.TotalSeconds:F1} s, restart {startTook.TotalSeconds:F1} s)");
 
         var convergeStarted = clock.Elapsed;
         var converged = await ConvergedAsync(nodes, context, TimeSpan.FromSeconds(30));
@@ -122,6 +135,11 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
         var fetched = CaughtUpLine().Matches(afterRestart).Where(m => m.Groups["ctx"].Value == context).Sum(m => int.Parse(m.Groups["fetched"].Value, System.Globalization.CultureInfo.InvariantCulture));
         var snapshot = afterRestart.Contains($"snapshot of {context} from", StringComparison.Ordinal) && afterRestart.Contains("installed=True", StringComparison.Ordinal);
         output.WriteLine($"node4 after restart: fetched {fetched} ops by sync, snapshot installed: {snapshot}");
+        foreach (var line in afterRestart.Split('\n').Where(l => l.Contains(context, StringComparison.Ordinal)))
+        {
+            output.WriteLine("  node4: " + line.TrimEnd());
+        }
+
         Assert.True(fetched > 0 || snapshot, $"node4 shows no catch-up by sync after its restart:\n{afterRestart}");
 
         foreach (var node in nodes)
@@ -136,34 +154,33 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
     private static (string Key, string Value) Write(int node, int i) =>
         i % 5 == 0 ? ($"s{i / 5 % SharedKeys}", $"n{node}-{i}") : ($"n{node}-{i}", $"v{i}");
 
-    /// <summary>Each key written anywhere, read once on <paramref name="node"/> (null when missing).</summary>
-    private static async Task<Dictionary<string, string?>> ReadAllAsync(MerodProcess node, string context)
+    /// <summary>Each key written anywhere, read on <paramref name="node"/> a few at a time (null when missing).</summary>
+    private static async Task<ConcurrentDictionary<string, string?>> ReadAllAsync(MerodProcess node, string context)
     {
-        var keys = Enumerable.Range(0, Nodes).SelectMany(k => Enumerable.Range(0, WritesPerNode).Select(i => Write(k, i).Key)).Distinct().ToList();
-        var view = new Dictionary<string, string?>();
-        foreach (var key in keys)
+        var keys = Enumerable.Range(0, Nodes).SelectMany(k => Enumerable.Range(0, WritesPerNode).Select(i => Write(k, i).Key)).Distinct();
+        var view = new ConcurrentDictionary<string, string?>();
+        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (key, _) =>
         {
             var rpc = await node.Http.ExecuteAsync(context, "get", new { key });
             var result = rpc.Result();
             view[key] = result.TryGetProperty("output", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-        }
-
+        });
         return view;
     }
 
-    private static async Task<MerodProcess> BootstrappedAsync(string name, MerodProcess boot)
+    /// <summary>Points the node at <paramref name="boot"/> (when given) and shortens its sync intervals.</summary>
+    private static void Configure(MerodProcess node, string? boot)
     {
-        var peer = NodeConfigFile.Load(Path.Combine(boot.NodeHome, NodeConfigFile.FileName)).Identity.PeerId;
-        var node = await MerodProcess.StartAsync(name);
-        await node.StopAsync();
         var path = Path.Combine(node.NodeHome, NodeConfigFile.FileName);
         var config = NodeConfigFile.Load(path);
-        config.Bootstrap.Nodes = [$"/ip4/127.0.0.1/tcp/{boot.SwarmPort}/p2p/{peer}"];
+        if (boot is not null)
+        {
+            config.Bootstrap.Nodes = [boot];
+        }
+
         config.Sync.IntervalMs = 500;
         config.Sync.HeartbeatIntervalMs = 1000;
         config.Save(path);
-        await node.StartAsync();
-        return node;
     }
 
     private static async Task JoinAsync(MerodProcess joiner, MerodProcess inviter, string ns, string context)

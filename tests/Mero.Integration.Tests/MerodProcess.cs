@@ -48,6 +48,14 @@ public sealed class MerodProcess : IAsyncDisposable
 
     public static async Task<MerodProcess> StartAsync(string nodeName = "node1")
     {
+        var node = await InitAsync(nodeName);
+        await node.StartAsync();
+        return node;
+    }
+
+    /// <summary>Inits a node in a fresh temp home without running it (so several can init at once, then be configured).</summary>
+    public static async Task<MerodProcess> InitAsync(string nodeName)
+    {
         var home = Path.Combine(Path.GetTempPath(), "merod-it-" + Guid.NewGuid().ToString("N"));
         var node = new MerodProcess(home, nodeName, FreePort(), FreePort());
         var init = await RunToEndAsync([
@@ -60,7 +68,6 @@ public sealed class MerodProcess : IAsyncDisposable
             throw new InvalidOperationException($"merod init failed ({init.ExitCode}): {init.Output}");
         }
 
-        await node.StartAsync();
         return node;
     }
 
