@@ -65,6 +65,7 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
         var waitingForResume = Nodes - 1;
         var restartOutputStart = 0;
         TimeSpan downFor = default, stopTook = default, startTook = default;
+        int? stopExit = null;
 
         var writers = Enumerable.Range(0, Nodes).Select(k => Task.Run(async () =>
         {
@@ -77,6 +78,7 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
                     var stopping = Stopwatch.GetTimestamp();
                     await node.StopAsync("TERM");
                     stopTook = Stopwatch.GetElapsedTime(stopping);
+                    stopExit = node.ExitCode;
                     node4Stopped.SetResult();
                     await othersResumed.Task.WaitAsync(TimeSpan.FromSeconds(60));
                     restartOutputStart = node.Output.Length;
@@ -100,8 +102,9 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
             }
         })).ToArray();
         await Task.WhenAll(writers);
-        output.WriteLine($"{Nodes * WritesPerNode} writes in {(clock.Elapsed - writesStarted).TotalSeconds:F1} s; node4 down {downFor.TotalSeconds:F1} s (SIGTERM exit {stopTook.TotalSeconds:F1} s, restart {startTook.TotalSeconds:F1} s)");
+        output.WriteLine($"{Nodes * WritesPerNode} writes in {(clock.Elapsed - writesStarted).TotalSeconds:F1} s; node4 down {downFor.TotalSeconds:F1} s (SIGTERM exit code {stopExit} after {stopTook.TotalSeconds:F1} s, restart {startTook.TotalSeconds:F1} s)");
 
+        Assert.Equal(0, stopExit); // SIGTERM is a clean shutdown, not a crash
         var convergeStarted = clock.Elapsed;
         var converged = await ConvergedAsync(nodes, context, TimeSpan.FromSeconds(30));
         Assert.True(converged.Ok, converged.Views);
@@ -144,8 +147,15 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
 
         foreach (var node in nodes)
         {
+            foreach (var line in node.Output.Split('\n').Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal)).Take(20))
+            {
+                output.WriteLine($"  {node.NodeName}: {line.TrimEnd()}");
+            }
+
+            // Errors (a root mismatch logs one) or a crash anywhere fail the run, even if the nodes converged.
             Assert.True(node.IsRunning, $"{node.NodeName} exited: {node.Output}");
-            Assert.DoesNotContain("Root mismatch", node.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(" fail: ", node.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(" crit: ", node.Output, StringComparison.Ordinal);
         }
 
         output.WriteLine($"total {clock.Elapsed.TotalSeconds:F1} s");
