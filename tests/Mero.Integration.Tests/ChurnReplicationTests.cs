@@ -11,9 +11,10 @@ namespace Mero.Integration.Tests;
 /// <summary>
 /// Churn on four real merod processes over loopback libp2p (nodes 2-4 bootstrap to node 1): every
 /// node writes concurrently to one namespace context, with distinct keys and a few keys all nodes
-/// write (last-writer-wins conflicts); node 4 is stopped with SIGTERM halfway, the others keep
-/// writing, then node 4 restarts on the same home, catches up by sync and writes again. At the end
-/// all four show the same root and DAG heads and every key reads the same on every node.
+/// write (last-writer-wins conflicts); node 4 gets SIGTERM halfway through its own writes, the
+/// others keep writing, then node 4 restarts on the same home, catches up by sync and writes again.
+/// At the end all four show the same root and DAG heads, every key reads the same on every node, and
+/// every write node 4 acknowledged during its shutdown survived.
 /// </summary>
 public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
 {
@@ -66,44 +67,84 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
         var restartOutputStart = 0;
         TimeSpan downFor = default, stopTook = default, startTook = default;
         int? stopExit = null;
+        var acknowledgedDuringStop = 0;
+        var failedDuringStop = "none";
 
-        var writers = Enumerable.Range(0, Nodes).Select(k => Task.Run(async () =>
+        async Task WriteAsync(int k, int i)
         {
-            var node = nodes[k];
+            var (key, value) = Write(k, i);
+            var rpc = await nodes[k].Http.ExecuteAsync(context, "set", new { key, value });
+            Assert.True(rpc.TryGetProperty("result", out _), $"{nodes[k].NodeName} set {key}: {rpc}");
+        }
+
+        async Task OtherAsync(int k)
+        {
             for (var i = 0; i < WritesPerNode; i++)
             {
-                if (k == Nodes - 1 && i == StopAt)
-                {
-                    // SIGTERM while the others' ops are still arriving; restart once they wrote on without us.
-                    var stopping = Stopwatch.GetTimestamp();
-                    await node.StopAsync("TERM");
-                    stopTook = Stopwatch.GetElapsedTime(stopping);
-                    stopExit = node.ExitCode;
-                    node4Stopped.SetResult();
-                    await othersResumed.Task.WaitAsync(TimeSpan.FromSeconds(60));
-                    restartOutputStart = node.Output.Length;
-                    var starting = Stopwatch.GetTimestamp();
-                    await node.StartAsync();
-                    startTook = Stopwatch.GetElapsedTime(starting);
-                    downFor = Stopwatch.GetElapsedTime(stopping);
-                }
-                else if (k != Nodes - 1 && i == StopAt)
+                if (i == StopAt)
                 {
                     await node4Stopped.Task.WaitAsync(TimeSpan.FromSeconds(60));
                 }
-                else if (k != Nodes - 1 && i == ResumeAt && Interlocked.Decrement(ref waitingForResume) == 0)
+                else if (i == ResumeAt && Interlocked.Decrement(ref waitingForResume) == 0)
                 {
                     othersResumed.SetResult();
                 }
 
-                var (key, value) = Write(k, i);
-                var rpc = await node.Http.ExecuteAsync(context, "set", new { key, value });
-                Assert.True(rpc.TryGetProperty("result", out _), $"{node.NodeName} set {key}: {rpc}");
+                await WriteAsync(k, i);
             }
-        })).ToArray();
-        await Task.WhenAll(writers);
-        output.WriteLine($"{Nodes * WritesPerNode} writes in {(clock.Elapsed - writesStarted).TotalSeconds:F1} s; node4 down {downFor.TotalSeconds:F1} s (SIGTERM exit code {stopExit} after {stopTook.TotalSeconds:F1} s, restart {startTook.TotalSeconds:F1} s)");
+        }
 
+        async Task Node4Async()
+        {
+            const int k = Nodes - 1;
+            for (var i = 0; i < StopAt; i++)
+            {
+                await WriteAsync(k, i);
+            }
+
+            // SIGTERM while node 4's own writes and the others' ops are in flight: writes go on until
+            // one fails; every write it acknowledged must survive, and the failed one is sent again.
+            var stopping = Stopwatch.GetTimestamp();
+            var stop = node4.StopAsync("TERM");
+            var next = StopAt;
+            while (!stop.IsCompleted && next < ResumeAt)
+            {
+                try
+                {
+                    await WriteAsync(k, next);
+                    next++;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException or Xunit.Sdk.XunitException)
+                {
+                    failedDuringStop = $"{ex.GetType().Name}: {ex.Message[..Math.Min(ex.Message.Length, 160)]}";
+                    break;
+                }
+            }
+
+            await stop;
+            stopTook = Stopwatch.GetElapsedTime(stopping);
+            stopExit = node4.ExitCode;
+            acknowledgedDuringStop = next - StopAt;
+            node4Stopped.SetResult();
+
+            // Restart once the others wrote on without node 4.
+            await othersResumed.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            restartOutputStart = node4.Output.Length;
+            var starting = Stopwatch.GetTimestamp();
+            await node4.StartAsync();
+            startTook = Stopwatch.GetElapsedTime(starting);
+            downFor = Stopwatch.GetElapsedTime(stopping);
+            for (var i = next; i < WritesPerNode; i++)
+            {
+                await WriteAsync(k, i);
+            }
+        }
+
+        var writers = Enumerable.Range(0, Nodes - 1).Select(k => Task.Run(() => OtherAsync(k))).Append(Task.Run(Node4Async)).ToArray();
+        await Task.WhenAll(writers);
+        output.WriteLine($"{Nodes * WritesPerNode} writes in {(clock.Elapsed - writesStarted).TotalSeconds:F1} s; node4 down {downFor.TotalSeconds:F1} s ({acknowledgedDuringStop} writes acknowledged after SIGTERM, exit code {stopExit} after {stopTook.TotalSeconds:F1} s, restart {startTook.TotalSeconds:F1} s)");
+
+        output.WriteLine($"node4's write during shutdown failed with {failedDuringStop}");
         Assert.Equal(0, stopExit); // SIGTERM is a clean shutdown, not a crash
         var convergeStarted = clock.Elapsed;
         var converged = await ConvergedAsync(nodes, context, TimeSpan.FromSeconds(30));
