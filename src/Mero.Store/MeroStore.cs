@@ -10,6 +10,7 @@ public sealed class MeroStore : IDisposable
 {
     private readonly RocksDb _db;
     private readonly ColumnFamilyHandle[] _handles;
+    private static readonly IngestExternalFileOptions MoveIngest = new IngestExternalFileOptions().SetMoveFiles(true);
     private readonly WriteOptions _writeOptions;
 
     private MeroStore(RocksDb db, ColumnFamilyHandle[] handles, bool syncWrites)
@@ -74,6 +75,30 @@ public sealed class MeroStore : IDisposable
 
             yield return new(key, iterator.Value());
         }
+    }
+
+    /// <summary>Live keys of <paramref name="column"/> in <c>[from, to)</c> (no upper bound when <paramref name="to"/> is null), without copying them.</summary>
+    public StoreRange Range(Column column, ReadOnlySpan<byte> from, byte[]? to) => new(_db.NewIterator(Handle(column)), from, to);
+
+    /// <summary>A consistent read-only view of the whole store as of now.</summary>
+    public StoreSnapshot Snapshot() => new(this, _db);
+
+    /// <summary>Starts a sorted table file at <paramref name="path"/> for <see cref="Ingest"/>.</summary>
+    public static StoreSortedFile CreateSortedFile(string path) => new(path);
+
+    /// <summary>
+    /// Moves a finished sorted file into <paramref name="column"/> atomically: after it returns every
+    /// record is visible and the file is gone from <paramref name="file"/>'s path.
+    /// </summary>
+    public void Ingest(Column column, StoreSortedFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (file.Count == 0)
+        {
+            return;
+        }
+
+        _db.IngestExternalFiles([file.Path], MoveIngest, Handle(column));
     }
 
     /// <summary>Keys of a column that start with <paramref name="prefix"/>, in key order, without copying values.</summary>

@@ -31,5 +31,13 @@ public sealed class StoreBatch : IDisposable
         return this;
     }
 
+    /// <summary>Deletes every key of <paramref name="column"/> in <c>[from, to)</c> as one range tombstone.</summary>
+    public StoreBatch DeleteRange(Column column, byte[] from, byte[] to)
+    {
+        Inner.DeleteRange(from, (ulong)from.Length, to, (ulong)to.Length, Owner.Handle(column));
+        Count++;
+        return this;
+    }
+
     public void Dispose() => Inner.Dispose();
 }

@@ -222,6 +222,9 @@ public sealed class ClusterNode(int index, string peer, IHost host, TopicRouter 
 
     public string Peer { get; } = peer;
 
+    /// <summary>The node's network side, for tests that play a hostile peer by replacing a request handler.</summary>
+    public IReplicationTransport Transport => transport;
+
     /// <summary>The node's member identity, derived from its index so a restarted node keeps it.</summary>
     public byte[] MemberSeed { get; } = Hashing.Sha256(Encoding.UTF8.GetBytes("cluster-member-" + index)).ToArray();
 

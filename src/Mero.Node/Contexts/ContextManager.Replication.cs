@@ -29,12 +29,6 @@ public enum RemoteApplyStatus
 public sealed record RemoteApplyResult(RemoteApplyStatus Status, IReadOnlyList<Hash> MissingParents, int AppliedCount, string? Reason = null);
 
 /// <summary>
-/// A consistent copy of a context's materialized state, taken between two commits, with the ids
-/// of every op it already contains (so the receiver never applies them again as new heads).
-/// </summary>
-public sealed record ContextSnapshot(ContextId ContextId, Hash RootHash, IReadOnlyList<Hash> Heads, IReadOnlyList<KeyValuePair<byte[], byte[]>> Records, IReadOnlyList<Hash> KnownOps);
-
-/// <summary>
 /// The context DAG side of the manager: local commits become signed ops, remote ops are applied
 /// in causal order without running the app (buffered until their parents arrive), and snapshots
 /// are captured and installed, all on the manager's one loop so heads and state move together.
@@ -58,13 +52,6 @@ public sealed partial class ContextManager
     public Task<RemoteApplyResult[]> ApplyRemoteAsync(IReadOnlyList<ContextOp> ops, CancellationToken ct) =>
         SendAsync(new ApplyRemoteOpsCommand(ops, ct), ct);
 
-    public Task<ContextSnapshot?> CaptureSnapshotAsync(ContextId contextId, CancellationToken ct) =>
-        SendAsync(new CaptureSnapshotCommand(contextId, ct), ct);
-
-    /// <summary>Replaces the state of a context that has no ops yet with a peer's snapshot; false if refused.</summary>
-    public Task<bool> InstallSnapshotAsync(ContextSnapshot snapshot, CancellationToken ct) =>
-        SendAsync(new InstallSnapshotCommand(snapshot, ct), ct);
-
     /// <summary>The context's DAG heads as stored (the last committed view).</summary>
     public IReadOnlyList<Hash> Heads(ContextId contextId) => ContextOpLog.Heads(_store, contextId);
 
@@ -83,8 +70,8 @@ public sealed partial class ContextManager
             case ApplyRemoteOpsCommand apply:
                 apply.Completion.TrySetResult(ApplyRemoteBatch(apply.Ops));
                 break;
-            case CaptureSnapshotCommand capture:
-                capture.Completion.TrySetResult(Capture(capture.ContextId));
+            case OpenSnapshotCommand open:
+                open.Completion.TrySetResult(OpenSnapshot(open.ContextId));
                 break;
             case InstallSnapshotCommand install:
                 install.Completion.TrySetResult(Install(install.Snapshot));
@@ -377,68 +364,6 @@ public sealed partial class ContextManager
             new ExecuteCommand(contextId, handled.Handler!, handled.Data, null, CancellationToken.None),
             reason => LogHandlerFailed(_logger, contextId.ToString(), handled.Handler!, reason));
 
-    private ContextSnapshot? Capture(ContextId contextId)
-    {
-        if (Get(contextId) is not { } context)
-        {
-            return null;
-        }
-
-        var records = _store.Scan(Column.State, contextId.ToArray()).ToList();
-        return new ContextSnapshot(contextId, context.RootHash, [.. HeadsOf(contextId).Order()], records, ContextOpLog.KnownIds(_store, contextId));
-    }
-
-    private bool Install(ContextSnapshot snapshot)
-    {
-        if (Get(snapshot.ContextId) is not { } context || HeadsOf(snapshot.ContextId).Count > 0)
-        {
-            return false;
-        }
-
-        var prefix = snapshot.ContextId.ToArray();
-        using var batch = _store.CreateBatch();
-        foreach (var (key, _) in _store.Scan(Column.State, prefix))
-        {
-            batch.Delete(Column.State, key);
-        }
-
-        foreach (var (key, value) in snapshot.Records)
-        {
-            if (!key.AsSpan().StartsWith(prefix))
-            {
-                return false;
-            }
-
-            batch.Put(Column.State, key, value);
-        }
-
-        foreach (var id in snapshot.Heads.Concat(snapshot.KnownOps))
-        {
-            ContextOpLog.PutCheckpoint(batch, snapshot.ContextId, id);
-        }
-
-        ContextOpLog.PutHeads(batch, snapshot.ContextId, snapshot.Heads);
-        batch.Put(Column.Context, snapshot.ContextId.AsSpan(), (context with { RootHash = snapshot.RootHash }).Encode());
-        _store.Commit(batch);
-        CommitHeads(snapshot.ContextId, snapshot.Heads);
-        LogSnapshotInstalled(_logger, snapshot.ContextId.ToString(), snapshot.Records.Count, snapshot.RootHash.ToString());
-        _events?.Publish(new ContextEvent(snapshot.ContextId, snapshot.RootHash, []));
-
-        // Ops that waited on something the snapshot contains can go now.
-        if (_pending.TryGetValue(snapshot.ContextId, out var pending))
-        {
-            foreach (var id in snapshot.Heads.Concat(snapshot.KnownOps))
-            {
-                foreach (var child in pending.Release(id))
-                {
-                    ApplyRemote(child);
-                }
-            }
-        }
-
-        return true;
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded the state changes of {Executor} on {ContextId}: {Verdict}")]
     private static partial void LogLocalWriteDiscarded(ILogger logger, string contextId, string executor, string verdict);
 
@@ -450,9 +375,6 @@ public sealed partial class ContextManager
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event handler {Handler} on {ContextId} failed: {Reason}")]
     private static partial void LogHandlerFailed(ILogger logger, string contextId, string handler, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Installed a snapshot of {ContextId}: {Records} records, root {Root}")]
-    private static partial void LogSnapshotInstalled(ILogger logger, string contextId, int records, string root);
 
     /// <summary>Remote ops waiting for parents, indexed both ways.</summary>
     private sealed class PendingOps
@@ -509,7 +431,3 @@ public sealed partial class ContextManager
 }
 
 internal sealed record ApplyRemoteOpsCommand(IReadOnlyList<ContextOp> Ops, CancellationToken Token) : ContextCommand<RemoteApplyResult[]>;
-
-internal sealed record CaptureSnapshotCommand(ContextId ContextId, CancellationToken Token) : ContextCommand<ContextSnapshot?>;
-
-internal sealed record InstallSnapshotCommand(ContextSnapshot Snapshot, CancellationToken Token) : ContextCommand<bool>;

@@ -59,6 +59,7 @@ public sealed partial class ContextManager : BackgroundService
         _engine = engine;
         _time = time;
         _logger = logger;
+        SweepIncomingSnapshots();
     }
 
     public Task<CreatedContext> CreateAsync(ApplicationId applicationId, byte[]? initArgs, Hash? seed, string? name, CancellationToken ct) =>

@@ -25,6 +25,17 @@ public static class ContextOpLog
 
     public static void PutCheckpoint(StoreBatch batch, ContextId context, Hash id) => batch.Put(Column.Delta, Key(context, CheckpointTag, id), []);
 
+    /// <summary>Checkpoints for <paramref name="ids"/> (any order, repeats allowed) into a sorted file for <c>Column.Delta</c>.</summary>
+    public static void WriteCheckpoints(StoreSortedFile file, ContextId context, IEnumerable<Hash> ids)
+    {
+        var keys = ids.Distinct().Select(id => Key(context, CheckpointTag, id)).ToArray();
+        Array.Sort(keys, static (a, b) => a.AsSpan().SequenceCompareTo(b));
+        foreach (var key in keys)
+        {
+            file.Add(key, []);
+        }
+    }
+
     public static IReadOnlyList<Hash> Heads(MeroStore store, ContextId context)
     {
         if (store.Get(Column.Delta, HeadsKey(context)) is not { } bytes)
@@ -49,18 +60,41 @@ public static class ContextOpLog
     public static IReadOnlyList<Hash> KnownIds(MeroStore store, ContextId context)
     {
         var ids = new List<Hash>();
-        foreach (var tag in new[] { OpTag, CheckpointTag })
+        var (from, to) = KnownIdRange(context);
+        using var range = store.Range(Column.Delta, from, to);
+        while (range.MoveNext())
         {
-            var prefix = new byte[33];
-            context.AsSpan().CopyTo(prefix);
-            prefix[32] = tag;
-            foreach (var key in store.ScanKeys(Column.Delta, prefix))
+            if (TryReadKnownId(range.Key, out var id))
             {
-                ids.Add(Hash.FromBytes(key.AsSpan(33)));
+                ids.Add(id);
             }
         }
 
         return ids;
+    }
+
+    /// <summary>The key range holding the context's checkpoints and ops (and its heads record, which <see cref="TryReadKnownId"/> skips).</summary>
+    public static (byte[] From, byte[] To) KnownIdRange(ContextId context)
+    {
+        var from = new byte[33];
+        context.AsSpan().CopyTo(from);
+        from[32] = CheckpointTag;
+        var to = (byte[])from.Clone();
+        to[32] = OpTag + 1;
+        return (from, to);
+    }
+
+    /// <summary>The op id of an op or checkpoint key; false for any other key of the range.</summary>
+    public static bool TryReadKnownId(ReadOnlySpan<byte> key, out Hash id)
+    {
+        if (key.Length == 65 && key[32] is OpTag or CheckpointTag)
+        {
+            id = Hash.FromBytes(key[33..]);
+            return true;
+        }
+
+        id = default;
+        return false;
     }
 
     /// <summary>Every record of the context, for deletion.</summary>

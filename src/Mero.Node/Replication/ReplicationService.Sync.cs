@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Mero.Node.Contexts;
 using Mero.Node.Replication.Wire;
 using Mero.Primitives;
+using Mero.Store;
 using Microsoft.Extensions.Logging;
 
 namespace Mero.Node.Replication;
@@ -117,73 +118,95 @@ public sealed partial class ReplicationService
         LogCaughtUp(_logger, context.ToString(), peer, fetched.Count, applied);
     }
 
+    /// <summary>
+    /// Fetches a snapshot page by page. Each page is opened (decrypted, inflated, checked) while the
+    /// next is requested, and its records go straight into a sorted file that the install ingests,
+    /// so neither side ever holds the whole snapshot in memory.
+    /// </summary>
     private async Task<bool> SnapshotAsync(ContextId context, string peer, PublicKey party, CancellationToken ct)
     {
         var started = _time.GetTimestamp();
         long wireBytes = 0;
-        var chunks = new List<SnapshotChunk>();
+        var known = new List<Hash>();
         var opening = Task.CompletedTask;
         byte[]? cursor = null;
         long total = 0;
         Hash root = default;
         IReadOnlyList<Hash> boundary = [];
-        do
-        {
-            if (await RequestAsync(peer, new SnapshotRequest(context, party, cursor, (uint)_options.SnapshotPageBytes), ct).ConfigureAwait(false) is not SnapshotPage page)
-            {
-                return false;
-            }
-
-            if (cursor is not null && (page.BoundaryRoot != root || !page.BoundaryHeads.SequenceEqual(boundary)))
-            {
-                throw new InvalidDataException("snapshot pages disagree on their boundary");
-            }
-
-            root = page.BoundaryRoot;
-            boundary = page.BoundaryHeads;
-            wireBytes += page.Payload.Length;
-            total += page.UncompressedLength;
-            if (total > _options.MaxSnapshotBytes)
-            {
-                throw new InvalidDataException($"snapshot larger than {_options.MaxSnapshotBytes} bytes");
-            }
-
-            var key = await _authority!.KeyAsync(context, SnapshotCodec.KeyIdOf(page.Payload), ct).ConfigureAwait(false)
-                ?? throw new InvalidDataException("snapshot sealed under a key this node does not hold");
-
-            // Opening a page (decrypt, inflate, parse) overlaps the request for the next one.
-            await opening.ConfigureAwait(false);
-            opening = Task.Run(() => OpenPageInto(chunks, context, page, key), ct);
-            cursor = page.Cursor;
-        }
-        while (cursor is not null);
-
-        await opening.ConfigureAwait(false);
-        var records = new List<KeyValuePair<byte[], byte[]>>(chunks.Sum(c => c.Records.Count));
-        var known = new List<Hash>(chunks.Sum(c => c.KnownOps.Count));
-        foreach (var chunk in chunks)
-        {
-            records.AddRange(chunk.Records);
-            known.AddRange(chunk.KnownOps);
-        }
-
-        var fetchedAt = _time.GetElapsedTime(started);
-        var installed = await _contexts.InstallSnapshotAsync(new ContextSnapshot(context, root, boundary, records, known), ct).ConfigureAwait(false);
-        LastSnapshot = new SnapshotStats(context, records.Count, total, wireBytes, _time.GetElapsedTime(started), fetchedAt, installed);
-        LogSnapshot(_logger, context.ToString(), peer, records.Count, total, installed);
-        return installed;
-    }
-
-    private static void OpenPageInto(List<SnapshotChunk> chunks, ContextId context, SnapshotPage page, ContextKey key)
-    {
+        using var file = _contexts.CreateSnapshotFile(context);
         try
         {
-            chunks.Add(SnapshotCodec.Open(context, page.Payload, page.UncompressedLength, key, SyncProtocol.MaxDecompressedPageBytes));
+            do
+            {
+                if (await RequestAsync(peer, new SnapshotRequest(context, party, cursor, (uint)_options.SnapshotPageBytes), ct).ConfigureAwait(false) is not SnapshotPage page)
+                {
+                    await opening.ConfigureAwait(false);
+                    return false;
+                }
+
+                if (cursor is not null && (page.BoundaryRoot != root || !page.BoundaryHeads.SequenceEqual(boundary)))
+                {
+                    throw new InvalidDataException("snapshot pages disagree on their boundary");
+                }
+
+                root = page.BoundaryRoot;
+                boundary = page.BoundaryHeads;
+                wireBytes += page.Payload.Length;
+                total += page.UncompressedLength;
+                if (total > _options.MaxSnapshotBytes)
+                {
+                    throw new InvalidDataException($"snapshot larger than {_options.MaxSnapshotBytes} bytes");
+                }
+
+                var key = await _authority!.KeyAsync(context, SnapshotCodec.KeyIdOf(page.Payload), ct).ConfigureAwait(false)
+                    ?? throw new InvalidDataException("snapshot sealed under a key this node does not hold");
+
+                // Opening a page (decrypt, inflate, parse, write) overlaps the request for the next one.
+                await opening.ConfigureAwait(false);
+                opening = Task.Run(() => OpenPageInto(file, known, context, page, key), ct);
+                cursor = page.Cursor;
+            }
+            while (cursor is not null);
+
+            await opening.ConfigureAwait(false);
+            var fetchedAt = _time.GetElapsedTime(started);
+            var installed = await _contexts.InstallSnapshotAsync(new ContextSnapshotInstall(context, root, boundary, file, known), ct).ConfigureAwait(false);
+            LastSnapshot = new SnapshotStats(context, file.Count, total, wireBytes, _time.GetElapsedTime(started), fetchedAt, installed);
+            LogSnapshot(_logger, context.ToString(), peer, file.Count, total, installed);
+            return installed;
+        }
+        finally
+        {
+            // Ingesting moved the file away; anything left is a snapshot that was not installed.
+            file.Dispose();
+            File.Delete(file.Path);
+        }
+    }
+
+    private static void OpenPageInto(StoreSortedFile file, List<Hash> known, ContextId context, SnapshotPage page, ContextKey key)
+    {
+        SnapshotChunk chunk;
+        try
+        {
+            chunk = SnapshotCodec.Open(context, page.Payload, page.UncompressedLength, key, SyncProtocol.MaxDecompressedPageBytes);
         }
         catch (EndOfStreamException ex)
         {
             throw new InvalidDataException("snapshot page inflates short of its declared length", ex);
         }
+
+        var prefix = context.AsSpan();
+        foreach (var (recordKey, value) in chunk.Records)
+        {
+            if (known.Count > 0 || !recordKey.AsSpan().StartsWith(prefix))
+            {
+                throw new InvalidDataException("snapshot record outside the context, or after its op ids");
+            }
+
+            file.Add(recordKey, value);
+        }
+
+        known.AddRange(chunk.KnownOps);
     }
 
     /// <summary>The last snapshot this node fetched (for operators and benchmarks).</summary>
@@ -294,19 +317,19 @@ public sealed partial class ReplicationService
     private async Task<SyncResponse> SnapshotPageAsync(SnapshotRequest request, CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        foreach (var (id, _) in _sessions.Where(s => s.Value.ExpiresAt <= now).ToList())
+        foreach (var (_, expired) in _sessions.Where(s => s.Value.ExpiresAt <= now).ToList())
         {
-            _sessions.TryRemove(id, out _);
+            CloseWhenIdle(expired);
         }
 
         SnapshotSession session;
-        var index = 0;
+        uint index = 0;
         if (request.Cursor is null)
         {
             // A requester restarting its snapshot of this context replaces its own old session.
-            foreach (var (id, _) in _sessions.Where(s => s.Value.Party == request.PartyId && s.Value.Snapshot.ContextId == request.ContextId).ToList())
+            foreach (var (_, old) in _sessions.Where(s => s.Value.Party == request.PartyId && s.Value.ContextId == request.ContextId).ToList())
             {
-                _sessions.TryRemove(id, out _);
+                CloseWhenIdle(old);
             }
 
             if (_sessions.Count >= _options.MaxSnapshotSessions)
@@ -314,94 +337,166 @@ public sealed partial class ReplicationService
                 return new SyncRefused("too many snapshot sessions");
             }
 
-            if (await _contexts.CaptureSnapshotAsync(request.ContextId, ct).ConfigureAwait(false) is not { } captured)
+            if (await _contexts.OpenSnapshotAsync(request.ContextId, ct).ConfigureAwait(false) is not { } source)
             {
                 return new NotMaterialized();
             }
 
-            session = new SnapshotSession(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), request.PartyId, captured, now + _options.SnapshotSessionLifetime);
+            session = new SnapshotSession(RandomNumberGenerator.GetBytes(16), request.PartyId, new SnapshotPager(source), now + _options.SnapshotSessionLifetime);
             _sessions[session.Id] = session;
         }
         else
         {
-            if (request.Cursor.Length != 20 || !_sessions.TryGetValue(Convert.ToHexString(request.Cursor.AsSpan(0, 16)), out session!) || session.Snapshot.ContextId != request.ContextId || session.Party != request.PartyId)
+            if (request.Cursor.Length != 20 || !_sessions.TryGetValue(Convert.ToHexString(request.Cursor.AsSpan(0, 16)), out session!) || session.ContextId != request.ContextId || session.Party != request.PartyId)
             {
                 return new SyncRefused("unknown or expired snapshot cursor");
             }
 
-            index = (int)BinaryPrimitives.ReadUInt32BigEndian(request.Cursor.AsSpan(16));
-            if (index > session.Snapshot.Records.Count + session.Snapshot.KnownOps.Count)
+            index = BinaryPrimitives.ReadUInt32BigEndian(request.Cursor.AsSpan(16));
+        }
+
+        // Op ids do not compress: a quarter of the wire cap stays free for deflate and AEAD overhead.
+        var limit = (int)Math.Min(request.ByteLimit, SyncProtocol.MaxPageBytes * 3 / 4);
+        await session.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (session.Last is { } last && last.Index == index)
+            {
+                return last.Page;
+            }
+
+            if (session.Closed || index != session.NextIndex)
             {
                 return new SyncRefused("snapshot cursor out of range");
             }
-        }
 
-        if (await _authority!.CurrentKeyAsync(request.ContextId, ct).ConfigureAwait(false) is not { } key)
-        {
-            return new SyncRefused("no key to seal the snapshot");
-        }
-
-        // One index runs over the records, then over the contained op ids.
-        var records = session.Snapshot.Records;
-        var known = session.Snapshot.KnownOps;
-        var total = records.Count + known.Count;
-        // Op ids do not compress: a quarter of the wire cap stays free for deflate and AEAD overhead.
-        var limit = Math.Min(request.ByteLimit, SyncProtocol.MaxPageBytes * 3 / 4);
-        var pageRecords = new List<KeyValuePair<byte[], byte[]>>();
-        var pageIds = new List<Hash>();
-        long bytes = 8;
-        while (index < total)
-        {
-            var size = index < records.Count ? 8 + records[index].Key.Length + records[index].Value.Length : 32;
-            if (bytes + size > limit && pageRecords.Count + pageIds.Count > 0)
+            var page = await (session.Prefetch ?? BuildPageAsync(session, index, limit, ct)).ConfigureAwait(false);
+            session.Prefetch = null;
+            session.Last = (index, page);
+            session.NextIndex = index + 1;
+            session.ExpiresAt = now + _options.SnapshotSessionLifetime;
+            if (page.Cursor is null)
             {
-                break;
-            }
-
-            bytes += size;
-            if (index < records.Count)
-            {
-                pageRecords.Add(records[index]);
+                _sessions.TryRemove(session.Id, out _);
+                session.Close();
             }
             else
             {
-                pageIds.Add(known[index - records.Count]);
+                // The next page is read and sealed while this one travels and the requester opens it.
+                session.Prefetch = Task.Run(() => BuildPageAsync(session, index + 1, limit, CancellationToken.None), CancellationToken.None);
             }
 
-            index++;
+            return page;
         }
+        catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException)
+        {
+            _sessions.TryRemove(session.Id, out _);
+            session.Close();
+            return new SyncRefused("snapshot failed: " + Truncate(ex.Message));
+        }
+        finally
+        {
+            session.Gate.Release();
+        }
+    }
 
+    private async Task<SnapshotPage> BuildPageAsync(SnapshotSession session, uint index, int limit, CancellationToken ct)
+    {
+        var key = await _authority!.CurrentKeyAsync(session.ContextId, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("no key to seal the snapshot");
+        var (payload, length) = session.Pager.Next(limit, key);
         byte[]? cursor = null;
-        if (index < total)
+        if (!session.Pager.Done)
         {
             cursor = new byte[20];
             Convert.FromHexString(session.Id).CopyTo(cursor, 0);
-            BinaryPrimitives.WriteUInt32BigEndian(cursor.AsSpan(16), (uint)index);
-            session.ExpiresAt = now + _options.SnapshotSessionLifetime;
-        }
-        else
-        {
-            _sessions.TryRemove(session.Id, out _);
+            BinaryPrimitives.WriteUInt32BigEndian(cursor.AsSpan(16), index + 1);
         }
 
-        var (payload, length) = SnapshotCodec.Seal(request.ContextId, new SnapshotChunk(pageRecords, pageIds), key);
-        return new SnapshotPage(payload, length, cursor, session.Snapshot.RootHash, session.Snapshot.Heads);
+        var source = session.Pager.Source;
+        return new SnapshotPage(payload, length, cursor, source.RootHash, source.Heads);
+    }
+
+    /// <summary>Drops a session unless a request or a prefetch is using it now (it then ends with that use or expires later).</summary>
+    private void CloseWhenIdle(SnapshotSession session)
+    {
+        if (!session.Gate.Wait(0))
+        {
+            return;
+        }
+
+        try
+        {
+            if (session.Prefetch is null || session.Prefetch.IsCompleted)
+            {
+                _sessions.TryRemove(session.Id, out _);
+                session.Close();
+            }
+        }
+        finally
+        {
+            session.Gate.Release();
+        }
+    }
+
+    private void CloseAllSessions()
+    {
+        foreach (var (_, session) in _sessions.ToList())
+        {
+            var idle = session.Gate.Wait(TimeSpan.FromSeconds(5));
+            try
+            {
+                ((IAsyncResult?)session.Prefetch)?.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(5));
+                _sessions.TryRemove(session.Id, out _);
+                session.Close();
+            }
+            finally
+            {
+                if (idle)
+                {
+                    session.Gate.Release();
+                }
+            }
+        }
     }
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200];
 
     /// <summary>One fetched snapshot: state records, their plain size, bytes on the wire, time from first request to install, and the share spent fetching pages.</summary>
-    public sealed record SnapshotStats(ContextId ContextId, int Records, long PlainBytes, long WireBytes, TimeSpan Elapsed, TimeSpan Fetching, bool Installed);
+    public sealed record SnapshotStats(ContextId ContextId, long Records, long PlainBytes, long WireBytes, TimeSpan Elapsed, TimeSpan Fetching, bool Installed);
 
-    private sealed class SnapshotSession(string id, PublicKey party, ContextSnapshot snapshot, DateTimeOffset expiresAt)
+    /// <summary>One requester's paged read of one frozen context; its gate serves one request at a time.</summary>
+    private sealed class SnapshotSession(byte[] id, PublicKey party, SnapshotPager pager, DateTimeOffset expiresAt)
     {
-        public string Id { get; } = id;
+        public string Id { get; } = Convert.ToHexString(id);
 
         public PublicKey Party { get; } = party;
 
-        public ContextSnapshot Snapshot { get; } = snapshot;
+        public ContextId ContextId => Pager.Source.ContextId;
+
+        public SnapshotPager Pager { get; } = pager;
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
 
         public DateTimeOffset ExpiresAt { get; set; } = expiresAt;
+
+        public uint NextIndex { get; set; }
+
+        /// <summary>The page served last, served again if the requester retries it.</summary>
+        public (uint Index, SnapshotPage Page)? Last { get; set; }
+
+        public Task<SnapshotPage>? Prefetch { get; set; }
+
+        public bool Closed { get; private set; }
+
+        public void Close()
+        {
+            if (!Closed)
+            {
+                Closed = true;
+                Pager.Dispose();
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sync of {ContextId} with {Peer} failed: {Reason}")]
@@ -411,5 +506,5 @@ public sealed partial class ReplicationService
     private static partial void LogCaughtUp(ILogger logger, string contextId, string peer, int fetched, int applied);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "snapshot of {ContextId} from {Peer}: {Records} records, {Bytes} bytes, installed={Installed}")]
-    private static partial void LogSnapshot(ILogger logger, string contextId, string peer, int records, long bytes, bool installed);
+    private static partial void LogSnapshot(ILogger logger, string contextId, string peer, long records, long bytes, bool installed);
 }

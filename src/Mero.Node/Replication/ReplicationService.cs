@@ -106,6 +106,11 @@ public sealed partial class ReplicationService : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        finally
+        {
+            // Snapshot sessions pin store snapshots, which must go before the store does.
+            CloseAllSessions();
+        }
     }
 
     private async Task FollowGovernedContextsAsync(CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Mero.Crypto;
@@ -20,14 +21,32 @@ public static class SnapshotCodec
 
     public static (byte[] Payload, uint UncompressedLength) Seal(ContextId context, SnapshotChunk chunk, ContextKey key)
     {
-        var writer = new BorshWriter(chunk.Records.Sum(r => 8 + r.Key.Length + r.Value.Length) + (32 * chunk.KnownOps.Count) + 8);
-        writer.WriteVec(chunk.Records, static (w, r) => w.WriteBytes(r.Key).WriteBytes(r.Value));
-        writer.WriteVec(chunk.KnownOps, static (w, id) => w.WriteId(id));
-        var plain = writer.WrittenSpan;
-        using var compressed = new MemoryStream(plain.Length / 2 + 64);
+        var records = new BorshWriter(chunk.Records.Sum(r => 8 + r.Key.Length + r.Value.Length) + 8);
+        foreach (var (recordKey, value) in chunk.Records)
+        {
+            records.WriteBytes(recordKey).WriteBytes(value);
+        }
+
+        return Seal(context, chunk.Records.Count, records.WrittenSpan, chunk.KnownOps, key);
+    }
+
+    /// <summary>
+    /// Seals a page whose records are already borsh-encoded back to back (<paramref name="records"/>,
+    /// <paramref name="recordCount"/> of them): the pager writes them straight from the store.
+    /// </summary>
+    public static (byte[] Payload, uint UncompressedLength) Seal(ContextId context, int recordCount, ReadOnlySpan<byte> records, IReadOnlyList<Hash> knownOps, ContextKey key)
+    {
+        var ids = new BorshWriter(4 + (32 * knownOps.Count));
+        ids.WriteVec(knownOps, static (w, id) => w.WriteId(id));
+        Span<byte> count = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(count, (uint)recordCount);
+        var plainLength = 4 + records.Length + ids.Length;
+        using var compressed = new MemoryStream(plainLength / 3 + 64);
         using (var deflate = new DeflateStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
         {
-            deflate.Write(plain);
+            deflate.Write(count);
+            deflate.Write(records);
+            deflate.Write(ids.WrittenSpan);
         }
 
         var nonce = RandomNumberGenerator.GetBytes(Aead.NonceLength);
@@ -36,7 +55,7 @@ public static class SnapshotCodec
         key.KeyId.AsSpan().CopyTo(payload);
         nonce.CopyTo(payload.AsSpan(32));
         ciphertext.CopyTo(payload.AsSpan(32 + Aead.NonceLength));
-        return (payload, (uint)plain.Length);
+        return (payload, (uint)plainLength);
     }
 
     /// <summary>The key id a sealed page names.</summary>

@@ -1,0 +1,137 @@
+using Mero.Node.Events;
+using Mero.Node.Replication;
+using Mero.Primitives;
+using Mero.Store;
+using Microsoft.Extensions.Logging;
+
+namespace Mero.Node.Contexts;
+
+/// <summary>
+/// A context frozen for sending: the store as of one commit, with the root and heads of that same
+/// commit. Pages are read from <see cref="View"/> while the node keeps writing; dispose to release it.
+/// </summary>
+public sealed record ContextSnapshotSource(ContextId ContextId, Hash RootHash, IReadOnlyList<Hash> Heads, StoreSnapshot View) : IDisposable
+{
+    public void Dispose() => View.Dispose();
+}
+
+/// <summary>
+/// A received snapshot ready to install: its state records already in a sorted file (written as
+/// pages arrived), the root and heads it reached, and the ids of every op it already contains (so
+/// the receiver never applies them again).
+/// </summary>
+public sealed record ContextSnapshotInstall(ContextId ContextId, Hash RootHash, IReadOnlyList<Hash> Heads, StoreSortedFile Records, IReadOnlyList<Hash> KnownOps);
+
+public sealed partial class ContextManager
+{
+    private const string IncomingDirectory = "incoming";
+
+    /// <summary>Freezes a context for a snapshot; null if this node has not joined it.</summary>
+    public Task<ContextSnapshotSource?> OpenSnapshotAsync(ContextId contextId, CancellationToken ct) =>
+        SendAsync(new OpenSnapshotCommand(contextId, ct), ct);
+
+    /// <summary>
+    /// A new sorted file beside the store for a snapshot being received (same file system, so
+    /// ingesting it is a rename). Not on the loop: each file belongs to its one receiver.
+    /// </summary>
+    public StoreSortedFile CreateSnapshotFile(ContextId contextId)
+    {
+        var directory = Path.Combine(_store.Path, IncomingDirectory);
+        Directory.CreateDirectory(directory);
+        return MeroStore.CreateSortedFile(Path.Combine(directory, $"{contextId}-{Guid.NewGuid():N}.sst"));
+    }
+
+    /// <summary>Replaces the state of a context that has no ops yet with a peer's snapshot; false if refused.</summary>
+    public Task<bool> InstallSnapshotAsync(ContextSnapshotInstall snapshot, CancellationToken ct) =>
+        SendAsync(new InstallSnapshotCommand(snapshot, ct), ct);
+
+    /// <summary>Snapshot files left by a node that stopped while receiving are never going to be installed.</summary>
+    private void SweepIncomingSnapshots()
+    {
+        var directory = Path.Combine(_store.Path, IncomingDirectory);
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private ContextSnapshotSource? OpenSnapshot(ContextId contextId) =>
+        Get(contextId) is { } context
+            ? new ContextSnapshotSource(contextId, context.RootHash, [.. HeadsOf(contextId).Order()], _store.Snapshot())
+            : null;
+
+    /// <summary>
+    /// Four steps, each atomic: clear any old state, ingest the records, ingest the checkpoints, then
+    /// one batch with the heads and root. A crash before the last leaves an empty DAG with a root
+    /// that does not match, so the next sync takes the snapshot again (over whatever was ingested).
+    /// </summary>
+    private bool Install(ContextSnapshotInstall snapshot)
+    {
+        if (Get(snapshot.ContextId) is not { } context || HeadsOf(snapshot.ContextId).Count > 0)
+        {
+            return false;
+        }
+
+        var prefix = snapshot.ContextId.ToArray();
+        var end = StoreRange.EndOfPrefix(prefix);
+        bool hasState;
+        using (var existing = _store.Range(Column.State, prefix, end))
+        {
+            hasState = existing.MoveNext();
+        }
+
+        if (hasState)
+        {
+            using var clear = _store.CreateBatch();
+            clear.DeleteRange(Column.State, prefix, end!);
+            _store.Commit(clear);
+        }
+
+        snapshot.Records.Finish();
+        _store.Ingest(Column.State, snapshot.Records);
+
+        // A large DAG means many checkpoints: they too go in as a sorted file rather than one put each.
+        using (var checkpoints = CreateSnapshotFile(snapshot.ContextId))
+        {
+            try
+            {
+                ContextOpLog.WriteCheckpoints(checkpoints, snapshot.ContextId, snapshot.Heads.Concat(snapshot.KnownOps));
+                checkpoints.Finish();
+                _store.Ingest(Column.Delta, checkpoints);
+            }
+            finally
+            {
+                File.Delete(checkpoints.Path);
+            }
+        }
+
+        using var batch = _store.CreateBatch();
+        ContextOpLog.PutHeads(batch, snapshot.ContextId, snapshot.Heads);
+        batch.Put(Column.Context, snapshot.ContextId.AsSpan(), (context with { RootHash = snapshot.RootHash }).Encode());
+        _store.Commit(batch);
+        CommitHeads(snapshot.ContextId, snapshot.Heads);
+        LogSnapshotInstalled(_logger, snapshot.ContextId.ToString(), snapshot.Records.Count, snapshot.RootHash.ToString());
+        _events?.Publish(new ContextEvent(snapshot.ContextId, snapshot.RootHash, []));
+
+        // Ops that waited on something the snapshot contains can go now.
+        if (_pending.TryGetValue(snapshot.ContextId, out var pending))
+        {
+            foreach (var id in snapshot.Heads.Concat(snapshot.KnownOps))
+            {
+                foreach (var child in pending.Release(id))
+                {
+                    ApplyRemote(child);
+                }
+            }
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Installed a snapshot of {ContextId}: {Records} records, root {Root}")]
+    private static partial void LogSnapshotInstalled(ILogger logger, string contextId, long records, string root);
+}
+
+internal sealed record OpenSnapshotCommand(ContextId ContextId, CancellationToken Token) : ContextCommand<ContextSnapshotSource?>;
+
+internal sealed record InstallSnapshotCommand(ContextSnapshotInstall Snapshot, CancellationToken Token) : ContextCommand<bool>;
