@@ -69,6 +69,8 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
         int? stopExit = null;
         var acknowledgedDuringStop = 0;
         var failedDuringStop = "none";
+        var done = new int[Nodes];
+        var progressAtStop = "";
 
         async Task WriteAsync(int k, int i)
         {
@@ -91,6 +93,7 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
                 }
 
                 await WriteAsync(k, i);
+                done[k] = i + 1;
             }
         }
 
@@ -104,6 +107,7 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
 
             // SIGTERM while node 4's own writes and the others' ops are in flight: writes go on until
             // one fails; every write it acknowledged must survive, and the failed one is sent again.
+            progressAtStop = string.Join("/", done.Take(Nodes - 1));
             var stopping = Stopwatch.GetTimestamp();
             var stop = node4.StopAsync("TERM");
             var next = StopAt;
@@ -144,7 +148,7 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
         await Task.WhenAll(writers);
         output.WriteLine($"{Nodes * WritesPerNode} writes in {(clock.Elapsed - writesStarted).TotalSeconds:F1} s; node4 down {downFor.TotalSeconds:F1} s ({acknowledgedDuringStop} writes acknowledged after SIGTERM, exit code {stopExit} after {stopTook.TotalSeconds:F1} s, restart {startTook.TotalSeconds:F1} s)");
 
-        output.WriteLine($"node4's write during shutdown failed with {failedDuringStop}");
+        output.WriteLine($"node4's write during shutdown failed with {failedDuringStop}; nodes 1-3 had written {progressAtStop} when it got SIGTERM");
         Assert.Equal(0, stopExit); // SIGTERM is a clean shutdown, not a crash
         var convergeStarted = clock.Elapsed;
         var converged = await ConvergedAsync(nodes, context, TimeSpan.FromSeconds(30));
@@ -175,6 +179,8 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
         output.WriteLine($"read {views.Sum(v => v.Count)} keys in {(clock.Elapsed - readStarted).TotalSeconds:F1} s");
 
         // Node 4 caught up what it missed by sync after its restart (delta catch-up or snapshot).
+        var beforeStop = node4.Output[..restartOutputStart];
+        output.WriteLine($"node4 before its stop: fetched {CaughtUpLine().Matches(beforeStop).Sum(m => int.Parse(m.Groups["fetched"].Value, System.Globalization.CultureInfo.InvariantCulture))} ops by sync in {CaughtUpLine().Count(beforeStop)} sessions");
         var afterRestart = node4.Output[restartOutputStart..];
         var fetched = CaughtUpLine().Matches(afterRestart).Where(m => m.Groups["ctx"].Value == context).Sum(m => int.Parse(m.Groups["fetched"].Value, System.Globalization.CultureInfo.InvariantCulture));
         var snapshot = afterRestart.Contains($"snapshot of {context} from", StringComparison.Ordinal) && afterRestart.Contains("installed=True", StringComparison.Ordinal);
