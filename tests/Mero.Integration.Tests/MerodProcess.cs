@@ -48,6 +48,14 @@ public sealed class MerodProcess : IAsyncDisposable
 
     public static async Task<MerodProcess> StartAsync(string nodeName = "node1")
     {
+        var node = await InitAsync(nodeName);
+        await node.StartAsync();
+        return node;
+    }
+
+    /// <summary>Inits a node in a fresh temp home without running it (so several can init at once, then be configured).</summary>
+    public static async Task<MerodProcess> InitAsync(string nodeName)
+    {
         var home = Path.Combine(Path.GetTempPath(), "merod-it-" + Guid.NewGuid().ToString("N"));
         var node = new MerodProcess(home, nodeName, FreePort(), FreePort());
         var init = await RunToEndAsync([
@@ -60,7 +68,6 @@ public sealed class MerodProcess : IAsyncDisposable
             throw new InvalidOperationException($"merod init failed ({init.ExitCode}): {init.Output}");
         }
 
-        await node.StartAsync();
         return node;
     }
 
@@ -98,15 +105,18 @@ public sealed class MerodProcess : IAsyncDisposable
         throw new TimeoutException($"merod did not answer /admin-api/health within 30 s: {Output}");
     }
 
-    /// <summary>Stops the node the way an operator's Ctrl-C does (SIGINT) and waits for a clean exit.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Stops the node the way an operator's Ctrl-C does (SIGINT), or a service manager does with
+    /// <paramref name="signal"/> "TERM", and waits for it to exit.
+    /// </summary>
+    public async Task StopAsync(string signal = "INT")
     {
         if (_process is null || _process.HasExited)
         {
             return;
         }
 
-        using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
         }
@@ -119,7 +129,7 @@ public sealed class MerodProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"merod ignored SIGINT for 20 s: {Output}");
+            throw new TimeoutException($"merod ignored SIG{signal} for 20 s: {Output}");
         }
     }
 
