@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Mero.Node.Contexts;
 using Mero.Node.Replication.Wire;
 using Mero.Primitives;
+using Mero.Primitives.Clock;
 using Mero.Store;
 using Microsoft.Extensions.Logging;
 
@@ -16,6 +17,9 @@ namespace Mero.Node.Replication;
 /// </summary>
 public sealed partial class ReplicationService
 {
+    /// <summary>Sealed op bytes one ancestors answer carries at most (well under the response cap).</summary>
+    private const long AncestorsResponseBudget = 4L * 1024 * 1024;
+
     /// <summary>Runs one sync of <paramref name="context"/> with <paramref name="peer"/>; false if the peer did not answer usefully.</summary>
     public async Task<bool> SyncAsync(ContextId context, string peer, CancellationToken ct)
     {
@@ -72,31 +76,53 @@ public sealed partial class ReplicationService
     {
         var wanted = new Queue<Hash>(start);
         var requested = new HashSet<Hash>(start);
+        var got = new HashSet<Hash>();
         var fetched = new List<StateDelta>();
         while (wanted.Count > 0 && fetched.Count < _options.MaxCatchUpOps)
         {
             var batch = new List<Hash>();
             while (batch.Count < SyncProtocol.MaxDeltasPerRequest && wanted.TryDequeue(out var id))
             {
-                batch.Add(id);
+                if (!got.Contains(id))
+                {
+                    batch.Add(id);
+                }
             }
 
-            if (await RequestAsync(peer, new DeltasRequest(context, party, batch), ct).ConfigureAwait(false) is not DeltasResponse response)
+            if (batch.Count == 0)
             {
                 break;
             }
 
+            // Our heads tell the peer where to stop, so one answer spans many DAG levels.
+            var haves = _contexts.Heads(context).Take(WireLimits.MaxHeads).ToList();
+            Interlocked.Increment(ref _catchUpRequests);
+            if (await RequestAsync(peer, new AncestorsRequest(context, party, batch, haves), ct).ConfigureAwait(false) is not DeltasResponse response)
+            {
+                break;
+            }
+
+            var arrived = new List<StateDelta>(response.Deltas.Count);
             foreach (var encoded in response.Deltas)
             {
-                if (BroadcastMessage.Decode(encoded) is not StateDelta delta || delta.ContextId != context || !requested.Contains(delta.DeltaId))
+                if (BroadcastMessage.Decode(encoded) is not StateDelta delta || delta.ContextId != context)
                 {
-                    throw new InvalidDataException("the peer answered with an op that was not asked for");
+                    throw new InvalidDataException("the peer answered with something other than an op of this context");
                 }
 
+                if (got.Add(delta.DeltaId) && !_contexts.Knows(context, delta.DeltaId))
+                {
+                    arrived.Add(delta);
+                }
+            }
+
+            // Parents are checked once the whole answer is in: breadth first, they usually come later in it.
+            foreach (var delta in arrived)
+            {
                 fetched.Add(delta);
                 foreach (var parent in delta.ParentIds)
                 {
-                    if (!_contexts.Knows(context, parent) && requested.Add(parent))
+                    if (!got.Contains(parent) && !_contexts.Knows(context, parent) && requested.Add(parent))
                     {
                         wanted.Enqueue(parent);
                     }
@@ -293,12 +319,77 @@ public sealed partial class ReplicationService
                 return new DeltasResponse(found, missing);
             case TreeNodeRequest or EntityPush:
                 return await AnswerTreeSyncAsync(request, ct).ConfigureAwait(false);
+            case AncestorsRequest ancestors:
+                if (await RefusalAsync(ancestors.ContextId, ancestors.PartyId, ct).ConfigureAwait(false) is { } refusedAncestors)
+                {
+                    return refusedAncestors;
+                }
+
+                return await _authority!.CurrentKeyAsync(ancestors.ContextId, ct).ConfigureAwait(false) is { } sealing
+                    ? Ancestors(ancestors, sealing)
+                    : new SyncRefused("no key to seal the ops");
             case SnapshotRequest snapshot:
                 return await RefusalAsync(snapshot.ContextId, snapshot.PartyId, ct).ConfigureAwait(false)
                     ?? await SnapshotPageAsync(snapshot, ct).ConfigureAwait(false);
             default:
                 return new SyncRefused("unsupported request");
         }
+    }
+
+    /// <summary>
+    /// The wanted ops, then their ancestors breadth first, up to one response's worth. The walk
+    /// stops at the requester's heads and skips ancestors older than the oldest of them that this
+    /// node knows: those are most likely known already, and if not the requester asks for them by id.
+    /// </summary>
+    private DeltasResponse Ancestors(AncestorsRequest request, ContextKey key)
+    {
+        var context = request.ContextId;
+        var haves = request.Haves.ToHashSet();
+        HybridTimestamp? cutoff = null;
+        foreach (var have in haves)
+        {
+            if (_contexts.GetOp(context, have) is { } known && (cutoff is null || known.Hlc < cutoff))
+            {
+                cutoff = known.Hlc;
+            }
+        }
+
+        var explicitlyWanted = request.Wanted.ToHashSet();
+        var queue = new Queue<Hash>(request.Wanted);
+        var seen = new HashSet<Hash>(request.Wanted);
+        var found = new List<byte[]>();
+        var missing = new List<Hash>();
+        long bytes = 0;
+        while (found.Count < SyncProtocol.MaxDeltasPerRequest && bytes < AncestorsResponseBudget && queue.TryDequeue(out var id))
+        {
+            if (_contexts.GetOp(context, id) is not { } op)
+            {
+                if (explicitlyWanted.Contains(id))
+                {
+                    missing.Add(id);
+                }
+
+                continue;
+            }
+
+            if (!explicitlyWanted.Contains(id) && cutoff is { } oldest && op.Hlc < oldest)
+            {
+                continue;
+            }
+
+            var encoded = DeltaSealing.Seal(op, key).Encode();
+            found.Add(encoded);
+            bytes += encoded.Length;
+            foreach (var parent in op.Parents)
+            {
+                if (!haves.Contains(parent) && seen.Add(parent))
+                {
+                    queue.Enqueue(parent);
+                }
+            }
+        }
+
+        return new DeltasResponse(found, missing);
     }
 
     /// <summary>Only members of a context this node has joined get answers.</summary>

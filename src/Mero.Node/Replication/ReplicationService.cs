@@ -58,8 +58,12 @@ public sealed partial class ReplicationService : BackgroundService
     /// <summary>Ops this node had to fetch by sync because gossip did not bring them (or not in order).</summary>
     public long FetchedBySync => Interlocked.Read(ref _fetchedBySync);
 
+    /// <summary>Requests sent while catching up on ops (one covers many DAG levels).</summary>
+    public long CatchUpRequests => Interlocked.Read(ref _catchUpRequests);
+
     private long _rejected;
     private long _fetchedBySync;
+    private long _catchUpRequests;
 
     public static string TopicOf(ContextId context) => "context/" + context;
 

@@ -99,6 +99,34 @@ public class ReplicationClusterTests
     }
 
     [Fact]
+    public async Task Catching_up_a_long_absence_takes_a_few_requests_not_one_per_dag_level()
+    {
+        await using var cluster = new InProcessCluster(3);
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        await cluster[2].CallAsync(context, "set", """{"key":"before","value":"1"}""");
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+
+        // Two writers interleave 300 ops: the DAG node 2 misses is about 150 levels deep.
+        await cluster.StopNodeAsync(2);
+        await Task.WhenAll(Enumerable.Range(0, 2).Select(writer => Task.Run(async () =>
+        {
+            for (var i = 0; i < 150; i++)
+            {
+                await cluster[writer].CallAsync(context, "set", $$"""{"key":"w{{writer}}-{{i}}","value":"{{i}}"}""");
+            }
+        })));
+
+        await cluster.StartNodeAsync(2);
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+        var replication = cluster[2].Replication;
+        Assert.True(replication.FetchedBySync >= 250, $"fetched {replication.FetchedBySync}");
+        Assert.True(replication.CatchUpRequests <= 12, $"{replication.CatchUpRequests} requests for {replication.FetchedBySync} ops");
+        Assert.Equal("\"149\"", await cluster[2].CallAsync(context, "get", """{"key":"w1-149"}"""));
+        Assert.Equal("\"0\"", await cluster[2].CallAsync(context, "get", """{"key":"w0-0"}"""));
+    }
+
+    [Fact]
     public async Task A_node_stopped_during_writes_catches_up_after_restart()
     {
         await using var cluster = new InProcessCluster(3);

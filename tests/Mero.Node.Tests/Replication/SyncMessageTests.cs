@@ -16,6 +16,8 @@ public class SyncMessageTests
     {
         new DagHeadsRequest(Context, Party),
         new DeltasRequest(Context, Party, [H(3), H(4)]),
+        new AncestorsRequest(Context, Party, [H(3), H(4)], [H(5)]),
+        new AncestorsRequest(Context, Party, [H(3)], []),
         new SnapshotRequest(Context, Party, null, 256 * 1024),
         new SnapshotRequest(Context, Party, [1, 2, 3], 1),
         new GroupKeyRequest(GroupId.FromBytes(Enumerable.Repeat((byte)5, 32).ToArray()), Party),
@@ -70,6 +72,10 @@ public class SyncMessageTests
 
         var tooMany = new DeltasRequest(Context, Party, [.. Enumerable.Range(0, SyncProtocol.MaxDeltasPerRequest + 1).Select(i => Hash.FromBytes(BitConverter.GetBytes(i).Concat(new byte[28]).ToArray()))]);
         Assert.Contains("exceeds the limit", Assert.Throws<BorshException>(() => SyncRequest.Decode(tooMany.Encode())).Message);
+        var tooManyWanted = new AncestorsRequest(Context, Party, tooMany.DeltaIds, []);
+        Assert.Contains("exceeds the limit", Assert.Throws<BorshException>(() => SyncRequest.Decode(tooManyWanted.Encode())).Message);
+        var tooManyHaves = new AncestorsRequest(Context, Party, [H(1)], tooMany.DeltaIds.Take(WireLimits.MaxHeads + 1).ToList());
+        Assert.Contains("exceeds the limit", Assert.Throws<BorshException>(() => SyncRequest.Decode(tooManyHaves.Encode())).Message);
 
         Assert.Contains("byte limit 0", Assert.Throws<BorshException>(() => SyncRequest.Decode(new SnapshotRequest(Context, Party, null, 0).Encode())).Message);
         Assert.Contains("outside", Assert.Throws<BorshException>(() => SyncRequest.Decode(new SnapshotRequest(Context, Party, null, SyncProtocol.MaxPageBytes + 1).Encode())).Message);

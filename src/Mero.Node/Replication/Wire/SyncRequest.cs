@@ -20,6 +20,7 @@ public abstract record SyncRequest
             DeltasRequest.VariantTag => DeltasRequest.ReadBody(ref reader),
             SnapshotRequest.VariantTag => SnapshotRequest.ReadBody(ref reader),
             GroupKeyRequest.VariantTag => new GroupKeyRequest(reader.ReadId<IdKinds.Group>(), reader.ReadId<IdKinds.PublicKey>()),
+            AncestorsRequest.VariantTag => AncestorsRequest.ReadBody(ref reader),
             TreeNodeRequest.VariantTag => TreeNodeRequest.ReadBody(ref reader),
             EntityPush.VariantTag => EntityPush.ReadBody(ref reader),
             _ => throw new BorshException($"unknown sync request variant {tag}"),
@@ -96,4 +97,31 @@ public sealed record GroupKeyRequest(GroupId GroupId, PublicKey Requester) : Syn
     private protected override byte Tag => VariantTag;
 
     private protected override void WriteBody(BorshWriter writer) => writer.WriteId(GroupId).WriteId(Requester);
+}
+
+/// <summary>
+/// Delta catch-up in bulk: the ops <see cref="Wanted"/> and, breadth first, as many of their
+/// ancestors as fit in one response, stopping at the requester's <see cref="Haves"/> (its heads)
+/// and at anything older than them. One round trip then covers many DAG levels instead of one.
+/// </summary>
+public sealed record AncestorsRequest(ContextId ContextId, PublicKey PartyId, IReadOnlyList<Hash> Wanted, IReadOnlyList<Hash> Haves) : SyncRequest
+{
+    internal const byte VariantTag = 4;
+
+    private protected override byte Tag => VariantTag;
+
+    private protected override void WriteBody(BorshWriter writer)
+    {
+        writer.WriteId(ContextId).WriteId(PartyId);
+        BroadcastMessage.WriteHashes(writer, Wanted);
+        BroadcastMessage.WriteHashes(writer, Haves);
+    }
+
+    internal static AncestorsRequest ReadBody(ref BorshReader reader)
+    {
+        var context = reader.ReadId<IdKinds.Context>();
+        var party = reader.ReadId<IdKinds.PublicKey>();
+        var wanted = BroadcastMessage.ReadHashes(ref reader, SyncProtocol.MaxDeltasPerRequest, "wanted ids");
+        return new AncestorsRequest(context, party, wanted, BroadcastMessage.ReadHashes(ref reader, WireLimits.MaxHeads, "have ids"));
+    }
 }
