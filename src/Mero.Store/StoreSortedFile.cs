@@ -16,7 +16,8 @@ public sealed class StoreSortedFile : IDisposable
     internal StoreSortedFile(string path)
     {
         Path = path;
-        _writer = new SstFileWriter(new EnvOptions(), new ColumnFamilyOptions());
+        // Uncompressed: the file is written once and read soon; compaction compresses it later like any other.
+        _writer = new SstFileWriter(new EnvOptions(), new ColumnFamilyOptions().SetCompression(Compression.No));
         _writer.Open(path);
     }
 

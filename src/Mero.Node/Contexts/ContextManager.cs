@@ -60,6 +60,7 @@ public sealed partial class ContextManager : BackgroundService
         _time = time;
         _logger = logger;
         SweepIncomingSnapshots();
+        ContextOpLog.EnsureIndexed(store);
     }
 
     public Task<CreatedContext> CreateAsync(ApplicationId applicationId, byte[]? initArgs, Hash? seed, string? name, CancellationToken ct) =>

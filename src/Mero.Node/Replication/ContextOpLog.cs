@@ -6,33 +6,69 @@ namespace Mero.Node.Replication;
 /// <summary>
 /// A context's DAG in <c>Column.Delta</c>, every key prefixed by the context id:
 /// <c>o ‖ op id</c> → the plaintext op; <c>c ‖ op id</c> → a checkpoint (an op known only through a
-/// snapshot that already contains it); <c>h</c> → the current heads. Written in the same batch as
-/// the state the ops produce, so heads and state never disagree after a crash.
+/// snapshot that already contains it); <c>i ‖ op id</c> → empty, one per op or checkpoint, so "is it
+/// known" is one lookup and listing every known id never reads op bodies; <c>h</c> → the current
+/// heads. Written in the same batch as the state the ops produce, so heads and state never
+/// disagree after a crash.
 /// </summary>
 public static class ContextOpLog
 {
     private const byte OpTag = (byte)'o';
     private const byte CheckpointTag = (byte)'c';
     private const byte HeadsTag = (byte)'h';
+    private const byte IndexTag = (byte)'i';
 
-    public static bool Contains(MeroStore store, ContextId context, Hash id) =>
-        store.Has(Column.Delta, Key(context, OpTag, id)) || store.Has(Column.Delta, Key(context, CheckpointTag, id));
+    /// <summary>Marks a store whose op logs carry the known-id index (stores from before it get it on open).</summary>
+    private static readonly byte[] IndexedMarker = "oplog/known-id-index/v1"u8.ToArray();
+
+    public static bool Contains(MeroStore store, ContextId context, Hash id) => store.Has(Column.Delta, Key(context, IndexTag, id));
 
     public static ContextOp? Get(MeroStore store, ContextId context, Hash id) =>
         store.Get(Column.Delta, Key(context, OpTag, id)) is { } bytes ? ContextOp.Decode(bytes) : null;
 
-    public static void Put(StoreBatch batch, ContextOp op) => batch.Put(Column.Delta, Key(op.ContextId, OpTag, op.Id), op.Encode());
+    public static void Put(StoreBatch batch, ContextOp op) =>
+        batch.Put(Column.Delta, Key(op.ContextId, OpTag, op.Id), op.Encode()).Put(Column.Delta, Key(op.ContextId, IndexTag, op.Id), []);
 
-    public static void PutCheckpoint(StoreBatch batch, ContextId context, Hash id) => batch.Put(Column.Delta, Key(context, CheckpointTag, id), []);
+    public static void PutCheckpoint(StoreBatch batch, ContextId context, Hash id) =>
+        batch.Put(Column.Delta, Key(context, CheckpointTag, id), []).Put(Column.Delta, Key(context, IndexTag, id), []);
+
+    /// <summary>Adds the known-id index to op logs written before it existed; a no-op once done.</summary>
+    public static void EnsureIndexed(MeroStore store)
+    {
+        if (store.Has(Column.Meta, IndexedMarker))
+        {
+            return;
+        }
+
+        using var batch = store.CreateBatch();
+        using (var range = store.Range(Column.Delta, [], null))
+        {
+            while (range.MoveNext())
+            {
+                if (range.Key.Length == 65 && range.Key[32] is OpTag or CheckpointTag)
+                {
+                    var index = range.Key.ToArray();
+                    index[32] = IndexTag;
+                    batch.Put(Column.Delta, index, []);
+                }
+            }
+        }
+
+        batch.Put(Column.Meta, IndexedMarker, []);
+        store.Commit(batch);
+    }
 
     /// <summary>Checkpoints for <paramref name="ids"/> (any order, repeats allowed) into a sorted file for <c>Column.Delta</c>.</summary>
     public static void WriteCheckpoints(StoreSortedFile file, ContextId context, IEnumerable<Hash> ids)
     {
-        var keys = ids.Distinct().Select(id => Key(context, CheckpointTag, id)).ToArray();
-        Array.Sort(keys, static (a, b) => a.AsSpan().SequenceCompareTo(b));
-        foreach (var key in keys)
+        var sorted = ids.Distinct().Select(id => id.ToArray()).ToArray();
+        Array.Sort(sorted, static (a, b) => a.AsSpan().SequenceCompareTo(b));
+        foreach (var tag in new[] { CheckpointTag, IndexTag })
         {
-            file.Add(key, []);
+            foreach (var id in sorted)
+            {
+                file.Add(Key(context, tag, Hash.FromBytes(id)), []);
+            }
         }
     }
 
@@ -73,21 +109,21 @@ public static class ContextOpLog
         return ids;
     }
 
-    /// <summary>The key range holding the context's checkpoints and ops (and its heads record, which <see cref="TryReadKnownId"/> skips).</summary>
+    /// <summary>The key range of the context's known-id index.</summary>
     public static (byte[] From, byte[] To) KnownIdRange(ContextId context)
     {
         var from = new byte[33];
         context.AsSpan().CopyTo(from);
-        from[32] = CheckpointTag;
+        from[32] = IndexTag;
         var to = (byte[])from.Clone();
-        to[32] = OpTag + 1;
+        to[32] = IndexTag + 1;
         return (from, to);
     }
 
-    /// <summary>The op id of an op or checkpoint key; false for any other key of the range.</summary>
+    /// <summary>The op id of a known-id index key; false for any other key.</summary>
     public static bool TryReadKnownId(ReadOnlySpan<byte> key, out Hash id)
     {
-        if (key.Length == 65 && key[32] is OpTag or CheckpointTag)
+        if (key.Length == 65 && key[32] == IndexTag)
         {
             id = Hash.FromBytes(key[33..]);
             return true;
