@@ -26,10 +26,10 @@ public sealed class ThreeNodeReplicationTests
             app = await node.Http.InstallAppAsync(RepoPaths.App("kv-store"));
         }
 
-        var created = await AdminAsync(node1, HttpMethod.Post, "/admin-api/namespaces", new { applicationId = app });
+        var created = await MerodCluster.AdminAsync(node1, HttpMethod.Post, "/admin-api/namespaces", new { applicationId = app });
         var ns = created.GetProperty("namespaceId").GetString()!;
         var context = created.GetProperty("contextId").GetString()!;
-        await JoinAsync(node2, node1, ns, context);
+        await MerodCluster.JoinAsync(node2, node1, ns, context);
 
         await Task.WhenAll(new[] { node1, node2 }.Select((node, n) => Task.Run(async () =>
         {
@@ -40,8 +40,8 @@ public sealed class ThreeNodeReplicationTests
             }
         })));
 
-        await JoinAsync(node3, node1, ns, context);
-        var converged = await ConvergedAsync(nodes, context, TimeSpan.FromSeconds(60));
+        await MerodCluster.JoinAsync(node3, node1, ns, context);
+        var converged = await MerodCluster.ConvergedAsync(nodes, context, TimeSpan.FromSeconds(60));
         Assert.True(converged.Ok, converged.Views);
         foreach (var node in nodes)
         {
@@ -68,46 +68,9 @@ public sealed class ThreeNodeReplicationTests
         return node;
     }
 
-    private static async Task JoinAsync(MerodProcess joiner, MerodProcess inviter, string ns, string context)
-    {
-        var invitation = await AdminAsync(inviter, HttpMethod.Post, $"/admin-api/namespaces/{ns}/invite", new { });
-        await AdminAsync(joiner, HttpMethod.Post, $"/admin-api/namespaces/{ns}/join", new { invitation = invitation.GetProperty("invitation") });
-        await AdminAsync(joiner, HttpMethod.Post, $"/admin-api/contexts/{context}/join", new { });
-    }
-
-    private static async Task<JsonElement> AdminAsync(MerodProcess node, HttpMethod method, string path, object body)
-    {
-        var response = await node.Http.SendJsonAsync(method, path, body);
-        return response.TryGetProperty("data", out var data) ? data : response;
-    }
-
     private static async Task<string?> GetAsync(MerodProcess node, string context, string key)
     {
         var rpc = await node.Http.ExecuteAsync(context, "get", new { key });
         return rpc.GetProperty("result").GetProperty("output").GetString();
-    }
-
-    private static async Task<(bool Ok, string Views)> ConvergedAsync(MerodProcess[] nodes, string context, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var views = new List<string>();
-        while (DateTime.UtcNow < deadline)
-        {
-            views.Clear();
-            foreach (var node in nodes)
-            {
-                var dto = (await node.Http.SendJsonAsync(HttpMethod.Get, $"/admin-api/contexts/{context}")).GetProperty("data");
-                views.Add(dto.GetProperty("contextStateHash").GetString() + " " + string.Join(",", dto.GetProperty("dagHeads").EnumerateArray().Select(h => h.GetString())));
-            }
-
-            if (views.Distinct().Count() == 1)
-            {
-                return (true, views[0]);
-            }
-
-            await Task.Delay(200);
-        }
-
-        return (false, string.Join(" | ", views));
     }
 }

@@ -55,6 +55,32 @@ public sealed partial class ContextManager
     /// <summary>The context's DAG heads as stored (the last committed view).</summary>
     public IReadOnlyList<Hash> Heads(ContextId contextId) => ContextOpLog.Heads(_store, contextId);
 
+    /// <summary>
+    /// The stored heads and root of one commit, read off the loop. Heads and root are committed in
+    /// one batch but read apart, so the heads are read again after the root: every commit that
+    /// changes the root also changes the heads (to ids never seen before), so equal reads bracket
+    /// a root of the same commit. Null for an unknown context.
+    /// </summary>
+    public (IReadOnlyList<Hash> Heads, Hash Root)? HeadsAndRoot(ContextId contextId)
+    {
+        var heads = Heads(contextId);
+        while (true)
+        {
+            if (Get(contextId) is not { } record)
+            {
+                return null;
+            }
+
+            var again = Heads(contextId);
+            if (again.SequenceEqual(heads))
+            {
+                return (heads, record.RootHash);
+            }
+
+            heads = again;
+        }
+    }
+
     /// <summary>True when the context has neither ops nor a snapshot checkpoint: a fresh joiner.</summary>
     public bool HasEmptyDag(ContextId contextId) => Heads(contextId).Count == 0;
 

@@ -289,8 +289,9 @@ public sealed partial class ReplicationService
                     return refusedHeads;
                 }
 
-                var record = _contexts.Get(heads.ContextId)!;
-                return new DagHeadsResponse([.. _contexts.Heads(heads.ContextId).Take(WireLimits.MaxHeads)], record.RootHash);
+                return _contexts.HeadsAndRoot(heads.ContextId) is { } view
+                    ? new DagHeadsResponse([.. view.Heads.Take(WireLimits.MaxHeads)], view.Root)
+                    : new NotMaterialized();
             case DeltasRequest deltas:
                 if (await RefusalAsync(deltas.ContextId, deltas.PartyId, ct).ConfigureAwait(false) is { } refusedDeltas)
                 {

@@ -48,9 +48,10 @@ public sealed partial class ReplicationService
     /// <summary>Same heads as the peer but another root: the states diverged with no op missing.</summary>
     private bool TreesDiverged(ContextId context, IReadOnlyList<Hash> peerHeads, Hash peerRoot)
     {
-        var mine = _contexts.Heads(context);
-        return mine.Count > 0 && mine.Count == peerHeads.Count && mine.All(peerHeads.Contains)
-            && _contexts.Get(context) is { } record && record.RootHash != peerRoot;
+        // One commit's heads and root: read apart, a write in between looks like divergence.
+        return _contexts.HeadsAndRoot(context) is { } mine
+            && mine.Heads.Count > 0 && mine.Heads.Count == peerHeads.Count && mine.Heads.All(peerHeads.Contains)
+            && mine.Root != peerRoot;
     }
 
     /// <summary>Runs one tree comparison with <paramref name="peer"/>; true if our root ends equal to the peer's.</summary>

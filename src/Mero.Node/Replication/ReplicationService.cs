@@ -209,13 +209,12 @@ public sealed partial class ReplicationService : BackgroundService
                 await FollowGovernedContextsAsync(ct).ConfigureAwait(false);
                 foreach (var context in _followed.Keys)
                 {
-                    if (_contexts.Get(context) is not { } record)
+                    if (_contexts.HeadsAndRoot(context) is not { } view)
                     {
                         continue;
                     }
 
-                    var heads = _contexts.Heads(context);
-                    var heartbeat = new HashHeartbeat(context, record.RootHash, [.. heads.Take(WireLimits.MaxHeads)]);
+                    var heartbeat = new HashHeartbeat(context, view.Root, [.. view.Heads.Take(WireLimits.MaxHeads)]);
                     await _transport!.PublishAsync(TopicOf(context), heartbeat.Encode(), ct).ConfigureAwait(false);
                 }
             }
