@@ -78,6 +78,7 @@ public sealed partial class ReplicationService
         var requested = new HashSet<Hash>(start);
         var got = new HashSet<Hash>();
         var fetched = new List<StateDelta>();
+        var rounds = 0;
         while (wanted.Count > 0 && fetched.Count < _options.MaxCatchUpOps)
         {
             var batch = new List<Hash>();
@@ -94,10 +95,15 @@ public sealed partial class ReplicationService
                 break;
             }
 
-            // Our heads tell the peer where to stop, so one answer spans many DAG levels.
-            var haves = _contexts.Heads(context).Take(WireLimits.MaxHeads).ToList();
+            // The first round asks for exactly the missing heads: while everyone writes, a gap is
+            // an op or two, most of its ancestors already on their way by gossip. A gap still open
+            // after it is a long absence: then our heads tell the peer where to stop, and one answer
+            // spans many DAG levels.
+            SyncRequest request = rounds++ == 0
+                ? new DeltasRequest(context, party, batch)
+                : new AncestorsRequest(context, party, batch, [.. _contexts.Heads(context).Take(WireLimits.MaxHeads)]);
             Interlocked.Increment(ref _catchUpRequests);
-            if (await RequestAsync(peer, new AncestorsRequest(context, party, batch, haves), ct).ConfigureAwait(false) is not DeltasResponse response)
+            if (await RequestAsync(peer, request, ct).ConfigureAwait(false) is not DeltasResponse response)
             {
                 break;
             }
