@@ -20,6 +20,9 @@ public sealed class BorshWriter
 
     public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
 
+    /// <summary>Forgets what was written but keeps the buffer, so a writer reused for large pages allocates once.</summary>
+    public void Clear() => _buffer.ResetWrittenCount();
+
     public BorshWriter WriteU8(byte value)
     {
         _buffer.GetSpan(1)[0] = value;

@@ -90,14 +90,16 @@ public static class SnapshotCodec
         var compressed = Aead.Decrypt(key.Key, payload.Slice(32, Aead.NonceLength), payload[(32 + Aead.NonceLength)..], AssociatedData(context, key.KeyId))
             ?? throw new InvalidDataException("snapshot page does not open under this context key");
         // The block decoder never writes past the buffer it is given, so a lying length cannot inflate memory.
-        var plain = new byte[uncompressedLength];
-        if (LZ4Codec.Decode(compressed, plain) != uncompressedLength)
-        {
-            throw new InvalidDataException("snapshot page does not decompress to its declared length");
-        }
-
+        // Pooled: every record is copied out by the parse, and a fresh 2 MiB array per page is a large-object allocation.
+        var rented = ArrayPool<byte>.Shared.Rent((int)uncompressedLength);
+        var plain = rented.AsSpan(0, (int)uncompressedLength);
         try
         {
+            if (LZ4Codec.Decode(compressed, plain) != uncompressedLength)
+            {
+                throw new InvalidDataException("snapshot page does not decompress to its declared length");
+            }
+
             var reader = new BorshReader(plain);
             var count = reader.ReadCount(8, int.MaxValue);
             var records = new List<KeyValuePair<byte[], byte[]>>(count);
@@ -119,6 +121,10 @@ public static class SnapshotCodec
         catch (BorshException ex)
         {
             throw new InvalidDataException($"snapshot page is malformed: {ex.Message}", ex);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

@@ -16,6 +16,7 @@ public sealed class SnapshotPager : IDisposable
     private readonly byte[] _idsEnd;
     private byte[]? _stateNext;
     private byte[]? _idsNext;
+    private BorshWriter? _body;
 
     public SnapshotPager(ContextSnapshotSource source)
     {
@@ -35,7 +36,9 @@ public sealed class SnapshotPager : IDisposable
     /// </summary>
     public (byte[] Payload, uint UncompressedLength) Next(int byteLimit, ContextKey key)
     {
-        var body = new BorshWriter(byteLimit + 1024);
+        // One body buffer for every page: pages are megabytes, and fresh ones are large-object allocations.
+        var body = _body ??= new BorshWriter(byteLimit + 1024);
+        body.Clear();
         var records = 0;
         var ids = new List<Hash>();
         long bytes = 8;
