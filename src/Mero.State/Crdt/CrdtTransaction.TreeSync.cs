@@ -189,15 +189,7 @@ public sealed partial class CrdtTransaction
 
             entry = new CrdtEntry([.. leaf.Record]);
             var newest = leaf.Removed is { } r && r > entry.Stamp ? r : entry.Stamp;
-            try
-            {
-                // Refuses a stamp too far ahead before anything changes; later local writes then win.
-                _clock.Observe(newest);
-            }
-            catch (Exception ex) when (ex is ClockDriftException or OverflowException)
-            {
-                throw new CrdtException($"the leaf's clock is too far ahead ({ex.Message})");
-            }
+            ObserveLeafClock(newest, "leaf");
         }
 
         // Under a key removed at or after this write: the removal wins, and nothing is created.
@@ -206,13 +198,7 @@ public sealed partial class CrdtTransaction
             return false;
         }
 
-        var meta = Root();
-        var changed = false;
-        foreach (var step in leaf.Path)
-        {
-            meta = EnsureCollection(meta, step.Kind, step.Name, out var created);
-            changed |= created;
-        }
+        var meta = EnsurePath(leaf.Path, out var changed);
 
         if (!entry.Exists)
         {
@@ -236,6 +222,33 @@ public sealed partial class CrdtTransaction
         }
 
         return changed;
+    }
+
+    /// <summary>The collection a leaf's path names, creating every missing step; <paramref name="created"/> if any was.</summary>
+    private CollectionMeta EnsurePath(IReadOnlyList<CrdtPathStep> path, out bool created)
+    {
+        var meta = Root();
+        created = false;
+        foreach (var step in path)
+        {
+            meta = EnsureCollection(meta, step.Kind, step.Name, out var made);
+            created |= made;
+        }
+
+        return meta;
+    }
+
+    /// <summary>Refuses a stamp too far ahead before anything changes; later local writes then win.</summary>
+    private void ObserveLeafClock(HybridTimestamp stamp, string what)
+    {
+        try
+        {
+            _clock.Observe(stamp);
+        }
+        catch (Exception ex) when (ex is ClockDriftException or OverflowException)
+        {
+            throw new CrdtException($"the {what}'s clock is too far ahead ({ex.Message})");
+        }
     }
 
     /// <summary>
@@ -267,14 +280,7 @@ public sealed partial class CrdtTransaction
 
         if (remote.MaxTime > 0)
         {
-            try
-            {
-                _clock.Observe(new HybridTimestamp(remote.MaxTime, default));
-            }
-            catch (Exception ex) when (ex is ClockDriftException or OverflowException)
-            {
-                throw new CrdtException($"the text's clock is too far ahead ({ex.Message})");
-            }
+            ObserveLeafClock(new HybridTimestamp(remote.MaxTime, default), "text");
         }
 
         if (removed is not null)
@@ -282,13 +288,7 @@ public sealed partial class CrdtTransaction
             return false;
         }
 
-        var meta = Root();
-        var changed = false;
-        foreach (var step in leaf.Path)
-        {
-            meta = EnsureCollection(meta, step.Kind, step.Name, out var created);
-            changed |= created;
-        }
+        var meta = EnsurePath(leaf.Path, out var changed);
 
         var state = LoadText(meta);
         var applied = state.NewOps.Count;
