@@ -64,16 +64,10 @@ public sealed class MeroStore : IDisposable
     /// <summary>Entries of a column whose key starts with <paramref name="prefix"/>, in key order.</summary>
     public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(Column column, byte[] prefix)
     {
-        using var iterator = _db.NewIterator(Handle(column));
-        for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
+        using var range = Range(column, prefix, StoreRange.EndOfPrefix(prefix));
+        while (range.MoveNext())
         {
-            var key = iterator.Key();
-            if (!key.AsSpan().StartsWith(prefix))
-            {
-                yield break;
-            }
-
-            yield return new(key, iterator.Value());
+            yield return new(range.Key.ToArray(), range.Value.ToArray());
         }
     }
 
@@ -104,16 +98,10 @@ public sealed class MeroStore : IDisposable
     /// <summary>Keys of a column that start with <paramref name="prefix"/>, in key order, without copying values.</summary>
     public IEnumerable<byte[]> ScanKeys(Column column, byte[] prefix)
     {
-        using var iterator = _db.NewIterator(Handle(column));
-        for (iterator.Seek(prefix); iterator.Valid(); iterator.Next())
+        using var range = Range(column, prefix, StoreRange.EndOfPrefix(prefix));
+        while (range.MoveNext())
         {
-            var key = iterator.Key();
-            if (!key.AsSpan().StartsWith(prefix))
-            {
-                yield break;
-            }
-
-            yield return key;
+            yield return range.Key.ToArray();
         }
     }
 
