@@ -78,7 +78,7 @@ internal static class ReplicationBench
         })));
 
         // Each side's share alone, one thread, no network: freeze the context, read and seal every
-        // page; then open every page and write its records into a sorted file.
+        // page; then open every page and write its records and op ids into sorted files.
         var serverWatch = Stopwatch.StartNew();
         var key = (await cluster.Authority.CurrentKeyAsync(context, CancellationToken.None))!;
         var pages = new List<(byte[] Payload, uint Length)>();
@@ -92,21 +92,14 @@ internal static class ReplicationBench
 
         var serverMs = serverWatch.Elapsed.TotalMilliseconds;
         var openWatch = Stopwatch.StartNew();
-        var scratch = Path.Combine(Path.GetTempPath(), $"mero-bench-{Guid.NewGuid():N}.sst");
-        using (var file = Mero.Store.MeroStore.CreateSortedFile(scratch))
+        using (var received = writer.Contexts.CreateSnapshotReceiver(context))
         {
             foreach (var (payload, length) in pages)
             {
-                foreach (var (recordKey, value) in SnapshotCodec.Open(context, payload, length, key, SyncProtocol.MaxDecompressedPageBytes).Records)
-                {
-                    file.Add(recordKey, value);
-                }
+                SnapshotCodec.OpenInto(received, context, payload, length, key, SyncProtocol.MaxDecompressedPageBytes);
             }
-
-            file.Finish();
         }
 
-        File.Delete(scratch);
         var openMs = openWatch.Elapsed.TotalMilliseconds;
         var join = Stopwatch.StartNew();
         await cluster.JoinAsync(1, app, context);

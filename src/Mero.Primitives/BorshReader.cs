@@ -46,11 +46,10 @@ public ref struct BorshReader
 
     public ReadOnlySpan<byte> ReadFixed(int length) => Take(length);
 
-    public byte[] ReadBytes(int maxLength = int.MaxValue)
-    {
-        var length = ReadLength(maxLength, "byte vector");
-        return Take(length).ToArray();
-    }
+    public byte[] ReadBytes(int maxLength = int.MaxValue) => ReadBytesSpan(maxLength).ToArray();
+
+    /// <summary>A byte vector as a view into the input, for callers that copy it somewhere themselves.</summary>
+    public ReadOnlySpan<byte> ReadBytesSpan(int maxLength = int.MaxValue) => Take(ReadLength(maxLength, "byte vector"));
 
     public string ReadString(int maxBytes = int.MaxValue)
     {

@@ -81,18 +81,26 @@ public sealed class MeroStore : IDisposable
     public static StoreSortedFile CreateSortedFile(string path) => new(path);
 
     /// <summary>
-    /// Moves a finished sorted file into <paramref name="column"/> atomically: after it returns every
-    /// record is visible and the file is gone from <paramref name="file"/>'s path.
+    /// Moves finished sorted files into <paramref name="column"/> in one atomic step: after it returns
+    /// every record of every file is visible and the files are gone from their paths. The files'
+    /// key ranges must not overlap; empty files are skipped.
     /// </summary>
-    public void Ingest(Column column, StoreSortedFile file)
+    public void Ingest(Column column, params ReadOnlySpan<StoreSortedFile> files)
     {
-        ArgumentNullException.ThrowIfNull(file);
-        if (file.Count == 0)
+        var paths = new List<string>(files.Length);
+        foreach (var file in files)
         {
-            return;
+            ArgumentNullException.ThrowIfNull(file);
+            if (file.Count > 0)
+            {
+                paths.Add(file.Path);
+            }
         }
 
-        _db.IngestExternalFiles([file.Path], MoveIngest, Handle(column));
+        if (paths.Count > 0)
+        {
+            _db.IngestExternalFiles([.. paths], MoveIngest, Handle(column));
+        }
     }
 
     /// <summary>Keys of a column that start with <paramref name="prefix"/>, in key order, without copying values.</summary>

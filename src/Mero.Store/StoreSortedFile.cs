@@ -10,7 +10,8 @@ namespace Mero.Store;
 public sealed class StoreSortedFile : IDisposable
 {
     private readonly SstFileWriter _writer;
-    private byte[]? _last;
+    private byte[] _last = new byte[128];
+    private int _lastLength;
     private bool _finished;
 
     internal StoreSortedFile(string path)
@@ -26,16 +27,33 @@ public sealed class StoreSortedFile : IDisposable
     public long Count { get; private set; }
 
     /// <summary>Appends a record; throws <see cref="InvalidDataException"/> unless the key sorts after the previous one.</summary>
-    public void Add(byte[] key, byte[] value)
+    public void Add(byte[] key, byte[] value) => Add(key.AsSpan(), value.AsSpan());
+
+    /// <summary>
+    /// Appends a record straight from spans (a page being parsed), so bulk loads allocate nothing per
+    /// record; throws <see cref="InvalidDataException"/> unless the key sorts after the previous one.
+    /// </summary>
+    public unsafe void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
-        if (_last is not null && key.AsSpan().SequenceCompareTo(_last) <= 0)
+        if (Count > 0 && key.SequenceCompareTo(_last.AsSpan(0, _lastLength)) <= 0)
         {
             throw new InvalidDataException("records are not in strictly ascending key order");
         }
 
-        _writer.Put(key, value);
-        _last = key;
+        fixed (byte* keyBytes = key)
+        fixed (byte* valueBytes = value)
+        {
+            Native.Instance.rocksdb_sstfilewriter_put(_writer.Handle, keyBytes, (UIntPtr)key.Length, valueBytes, (UIntPtr)value.Length);
+        }
+
+        if (_last.Length < key.Length)
+        {
+            _last = new byte[Math.Max(key.Length, _last.Length * 2)];
+        }
+
+        key.CopyTo(_last);
+        _lastLength = key.Length;
         Count++;
     }
 

@@ -90,6 +90,31 @@ public class BulkAndSnapshotTests
     }
 
     [Fact]
+    public void Records_appended_from_spans_keep_exact_bytes_and_order_whatever_their_length()
+    {
+        using var dir = new TempDirectory();
+        using var store = MeroStore.Open(dir.Path);
+        var page = new byte[1000];
+        new Random(3).NextBytes(page);
+        using var file = MeroStore.CreateSortedFile(Path.Combine(dir.Path, "spans.sst"));
+        using var empty = MeroStore.CreateSortedFile(Path.Combine(dir.Path, "empty.sst"));
+        var longKey = Enumerable.Repeat((byte)'a', 300).ToArray();
+        file.Add(longKey, page.AsSpan(10, 400));
+
+        // Compared with the whole previous key, not a prefix of it.
+        Assert.Throws<InvalidDataException>(() => file.Add(longKey.AsSpan(0, 200), page.AsSpan(0, 1)));
+        Assert.Throws<InvalidDataException>(() => file.Add(longKey, page.AsSpan(0, 1)));
+        file.Add([.. longKey, (byte)'b'], ReadOnlySpan<byte>.Empty);
+        file.Finish();
+        empty.Finish();
+        store.Ingest(Column.State, file, empty);
+
+        Assert.Equal(page.AsSpan(10, 400).ToArray(), store.Get(Column.State, longKey));
+        Assert.Equal([], store.Get(Column.State, [.. longKey, (byte)'b'])!);
+        Assert.Equal(2, Read(store.Range(Column.State, ""u8, null)).Count);
+    }
+
+    [Fact]
     public void Ingesting_an_empty_file_changes_nothing()
     {
         using var dir = new TempDirectory();

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using NSec.Cryptography;
+using Mero.Crypto;
 
 namespace Mero.Network.Noise;
 
@@ -9,9 +9,7 @@ internal sealed class CipherState : IDisposable
 {
     public const int TagLength = 16;
 
-    private static readonly NSec.Cryptography.ChaCha20Poly1305 Aead = AeadAlgorithm.ChaCha20Poly1305;
-
-    private Key? _key;
+    private AeadKey? _key;
     private ulong _nonce;
 
     public bool HasKey => _key is not null;
@@ -19,7 +17,7 @@ internal sealed class CipherState : IDisposable
     public void InitializeKey(ReadOnlySpan<byte> key)
     {
         _key?.Dispose();
-        _key = Key.Import(Aead, key, KeyBlobFormat.RawSymmetricKey);
+        _key = new AeadKey(key);
         _nonce = 0;
     }
 
@@ -29,7 +27,7 @@ internal sealed class CipherState : IDisposable
         var key = _key ?? throw new InvalidOperationException("cipher has no key");
         Span<byte> nonce = stackalloc byte[12];
         NextNonce(nonce);
-        Aead.Encrypt(key, nonce, associatedData, plaintext, destination[..(plaintext.Length + TagLength)]);
+        key.Encrypt(nonce, plaintext, associatedData, destination);
         return plaintext.Length + TagLength;
     }
 
@@ -45,7 +43,7 @@ internal sealed class CipherState : IDisposable
         Span<byte> nonce = stackalloc byte[12];
         NextNonce(nonce);
         var length = ciphertext.Length - TagLength;
-        if (!Aead.Decrypt(key, nonce, associatedData, ciphertext, destination[..length]))
+        if (!key.TryDecrypt(nonce, ciphertext, associatedData, destination))
         {
             throw new NoiseException("frame failed authentication (wrong key, reordered or tampered)");
         }

@@ -405,6 +405,29 @@ public sealed partial class ContextManager
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event handler {Handler} on {ContextId} failed: {Reason}")]
     private static partial void LogHandlerFailed(ILogger logger, string contextId, string handler, string reason);
 
+    /// <summary>
+    /// Applies the waiting ops whose missing parents have become known without being applied (a
+    /// snapshot or tree sync contains them): one lookup per awaited parent, however large the install.
+    /// </summary>
+    private void ReleaseKnownParents(ContextId contextId)
+    {
+        if (!_pending.TryGetValue(contextId, out var pending))
+        {
+            return;
+        }
+
+        foreach (var parent in pending.AwaitedParents)
+        {
+            if (ContextOpLog.Contains(_store, contextId, parent))
+            {
+                foreach (var child in pending.Release(parent))
+                {
+                    ApplyRemote(child);
+                }
+            }
+        }
+    }
+
     /// <summary>Remote ops waiting for parents, indexed both ways.</summary>
     private sealed class PendingOps
     {
@@ -414,6 +437,9 @@ public sealed partial class ContextManager
         public int Count => _ops.Count;
 
         public bool Contains(Hash id) => _ops.ContainsKey(id);
+
+        /// <summary>Every parent some waiting op still lacks.</summary>
+        public IReadOnlyList<Hash> AwaitedParents => [.. _waitingOn.Keys];
 
         public void Add(ContextOp op, IReadOnlyList<Hash> missing)
         {

@@ -16,11 +16,13 @@ public sealed record ContextSnapshotSource(ContextId ContextId, Hash RootHash, I
 }
 
 /// <summary>
-/// A received snapshot ready to install: its state records already in a sorted file (written as
-/// pages arrived), the root and heads it reached, and the ids of every op it already contains (so
-/// the receiver never applies them again).
+/// A received snapshot ready to install: its records and contained op ids already in sorted files
+/// (written as pages arrived), and the root and heads it reached.
 /// </summary>
-public sealed record ContextSnapshotInstall(ContextId ContextId, Hash RootHash, IReadOnlyList<Hash> Heads, StoreSortedFile Records, IReadOnlyList<Hash> KnownOps);
+public sealed record ContextSnapshotInstall(ContextSnapshotReceiver Received, Hash RootHash, IReadOnlyList<Hash> Heads)
+{
+    public ContextId ContextId => Received.ContextId;
+}
 
 public sealed partial class ContextManager
 {
@@ -31,14 +33,14 @@ public sealed partial class ContextManager
         SendAsync(new OpenSnapshotCommand(contextId, ct), ct);
 
     /// <summary>
-    /// A new sorted file beside the store for a snapshot being received (same file system, so
-    /// ingesting it is a rename). Not on the loop: each file belongs to its one receiver.
+    /// Starts receiving a snapshot into sorted files beside the store (same file system, so
+    /// installing them is a rename). Not on the loop: each receiver belongs to one fetch.
     /// </summary>
-    public StoreSortedFile CreateSnapshotFile(ContextId contextId)
+    public ContextSnapshotReceiver CreateSnapshotReceiver(ContextId contextId)
     {
         var directory = Path.Combine(_store.Path, IncomingDirectory);
         Directory.CreateDirectory(directory);
-        return MeroStore.CreateSortedFile(Path.Combine(directory, $"{contextId}-{Guid.NewGuid():N}.sst"));
+        return new ContextSnapshotReceiver(contextId, () => MeroStore.CreateSortedFile(Path.Combine(directory, $"{contextId}-{Guid.NewGuid():N}.sst")));
     }
 
     /// <summary>Replaces the state of a context that has no ops yet with a peer's snapshot; false if refused.</summary>
@@ -62,8 +64,9 @@ public sealed partial class ContextManager
 
     /// <summary>
     /// Four steps, each atomic: clear any old state, ingest the records, ingest the checkpoints, then
-    /// one batch with the heads and root. A crash before the last leaves an empty DAG with a root
-    /// that does not match, so the next sync takes the snapshot again (over whatever was ingested).
+    /// one batch with the heads (checkpointed too) and root. A crash before the last leaves an empty
+    /// DAG with a root that does not match, so the next sync takes the snapshot again (over whatever
+    /// was ingested).
     /// </summary>
     private bool Install(ContextSnapshotInstall snapshot)
     {
@@ -87,44 +90,22 @@ public sealed partial class ContextManager
             _store.Commit(clear);
         }
 
-        snapshot.Records.Finish();
-        _store.Ingest(Column.State, snapshot.Records);
-
-        // A large DAG means many checkpoints: they too go in as a sorted file rather than one put each.
-        using (var checkpoints = CreateSnapshotFile(snapshot.ContextId))
+        snapshot.Received.IngestInto(_store);
+        using var batch = _store.CreateBatch();
+        foreach (var head in snapshot.Heads)
         {
-            try
-            {
-                ContextOpLog.WriteCheckpoints(checkpoints, snapshot.ContextId, snapshot.Heads.Concat(snapshot.KnownOps));
-                checkpoints.Finish();
-                _store.Ingest(Column.Delta, checkpoints);
-            }
-            finally
-            {
-                File.Delete(checkpoints.Path);
-            }
+            ContextOpLog.PutCheckpoint(batch, snapshot.ContextId, head);
         }
 
-        using var batch = _store.CreateBatch();
         ContextOpLog.PutHeads(batch, snapshot.ContextId, snapshot.Heads);
         batch.Put(Column.Context, snapshot.ContextId.AsSpan(), (context with { RootHash = snapshot.RootHash }).Encode());
         _store.Commit(batch);
         CommitHeads(snapshot.ContextId, snapshot.Heads);
-        LogSnapshotInstalled(_logger, snapshot.ContextId.ToString(), snapshot.Records.Count, snapshot.RootHash.ToString());
+        LogSnapshotInstalled(_logger, snapshot.ContextId.ToString(), snapshot.Received.RecordCount, snapshot.RootHash.ToString());
         _events?.Publish(new ContextEvent(snapshot.ContextId, snapshot.RootHash, []));
 
         // Ops that waited on something the snapshot contains can go now.
-        if (_pending.TryGetValue(snapshot.ContextId, out var pending))
-        {
-            foreach (var id in snapshot.Heads.Concat(snapshot.KnownOps))
-            {
-                foreach (var child in pending.Release(id))
-                {
-                    ApplyRemote(child);
-                }
-            }
-        }
-
+        ReleaseKnownParents(snapshot.ContextId);
         return true;
     }
 

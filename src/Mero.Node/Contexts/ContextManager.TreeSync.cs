@@ -204,16 +204,7 @@ public sealed partial class ContextManager
 
         // Ops that waited on one of these can go now (their effects may be in the state already:
         // applying them again is idempotent).
-        if (_pending.TryGetValue(contextId, out var pending))
-        {
-            foreach (var id in learned)
-            {
-                foreach (var child in pending.Release(id))
-                {
-                    ApplyRemote(child);
-                }
-            }
-        }
+        ReleaseKnownParents(contextId);
 
         return true;
     }

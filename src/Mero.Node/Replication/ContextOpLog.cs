@@ -58,18 +58,19 @@ public static class ContextOpLog
         store.Commit(batch);
     }
 
-    /// <summary>Checkpoints for <paramref name="ids"/> (any order, repeats allowed) into a sorted file for <c>Column.Delta</c>.</summary>
-    public static void WriteCheckpoints(StoreSortedFile file, ContextId context, IEnumerable<Hash> ids)
+    /// <summary>
+    /// Appends the checkpoint of <paramref name="id"/> to two sorted files for <c>Column.Delta</c>,
+    /// its checkpoint key to <paramref name="checkpoints"/> and its known-id key to
+    /// <paramref name="index"/> (the two tags sort apart, so each file stays ascending as long as
+    /// the ids come in ascending order).
+    /// </summary>
+    public static void AddCheckpoint(StoreSortedFile checkpoints, StoreSortedFile index, ContextId context, Hash id)
     {
-        var sorted = ids.Distinct().Select(id => id.ToArray()).ToArray();
-        Array.Sort(sorted, static (a, b) => a.AsSpan().SequenceCompareTo(b));
-        foreach (var tag in new[] { CheckpointTag, IndexTag })
-        {
-            foreach (var id in sorted)
-            {
-                file.Add(Key(context, tag, Hash.FromBytes(id)), []);
-            }
-        }
+        Span<byte> key = stackalloc byte[65];
+        WriteKey(key, context, CheckpointTag, id);
+        checkpoints.Add(key, []);
+        key[32] = IndexTag;
+        index.Add(key, []);
     }
 
     public static IReadOnlyList<Hash> Heads(MeroStore store, ContextId context)
@@ -148,9 +149,14 @@ public static class ContextOpLog
     private static byte[] Key(ContextId context, byte tag, Hash id)
     {
         var key = new byte[65];
+        WriteKey(key, context, tag, id);
+        return key;
+    }
+
+    private static void WriteKey(Span<byte> key, ContextId context, byte tag, Hash id)
+    {
         context.AsSpan().CopyTo(key);
         key[32] = tag;
-        id.AsSpan().CopyTo(key.AsSpan(33));
-        return key;
+        id.AsSpan().CopyTo(key[33..]);
     }
 }

@@ -158,27 +158,25 @@ public sealed partial class ReplicationService
 
     /// <summary>
     /// Fetches a snapshot page by page. Each page is opened (decrypted, decompressed, checked) while the
-    /// next is requested, and its records go straight into a sorted file that the install ingests,
-    /// so neither side ever holds the whole snapshot in memory.
+    /// next is requested, and its records and op ids go straight into sorted files that the install
+    /// ingests, so neither side ever holds the whole snapshot in memory.
     /// </summary>
     private async Task<bool> SnapshotAsync(ContextId context, string peer, PublicKey party, CancellationToken ct)
     {
         var started = _time.GetTimestamp();
         long wireBytes = 0;
-        var known = new List<Hash>();
         var opening = Task.CompletedTask;
         byte[]? cursor = null;
         long total = 0;
         Hash root = default;
         IReadOnlyList<Hash> boundary = [];
-        using var file = _contexts.CreateSnapshotFile(context);
+        using var received = _contexts.CreateSnapshotReceiver(context);
         try
         {
             do
             {
                 if (await RequestAsync(peer, new SnapshotRequest(context, party, cursor, (uint)_options.SnapshotPageBytes), ct).ConfigureAwait(false) is not SnapshotPage page)
                 {
-                    await opening.ConfigureAwait(false);
                     return false;
                 }
 
@@ -201,41 +199,24 @@ public sealed partial class ReplicationService
 
                 // Opening a page (decrypt, decompress, parse, write) overlaps the request for the next one.
                 await opening.ConfigureAwait(false);
-                opening = Task.Run(() => OpenPageInto(file, known, context, page, key), ct);
+                opening = Task.Run(() => SnapshotCodec.OpenInto(received, context, page.Payload, page.UncompressedLength, key, SyncProtocol.MaxDecompressedPageBytes), ct);
                 cursor = page.Cursor;
             }
             while (cursor is not null);
 
             await opening.ConfigureAwait(false);
-            var fetchedAt = _time.GetElapsedTime(started);
-            var installed = await _contexts.InstallSnapshotAsync(new ContextSnapshotInstall(context, root, boundary, file, known), ct).ConfigureAwait(false);
-            LastSnapshot = new SnapshotStats(context, file.Count, total, wireBytes, _time.GetElapsedTime(started), fetchedAt, installed);
-            LogSnapshot(_logger, context.ToString(), peer, file.Count, total, installed);
-            return installed;
         }
         finally
         {
-            // Ingesting moved the file away; anything left is a snapshot that was not installed.
-            file.Dispose();
-            File.Delete(file.Path);
-        }
-    }
-
-    private static void OpenPageInto(StoreSortedFile file, List<Hash> known, ContextId context, SnapshotPage page, ContextKey key)
-    {
-        var chunk = SnapshotCodec.Open(context, page.Payload, page.UncompressedLength, key, SyncProtocol.MaxDecompressedPageBytes);
-        var prefix = context.AsSpan();
-        foreach (var (recordKey, value) in chunk.Records)
-        {
-            if (known.Count > 0 || !recordKey.AsSpan().StartsWith(prefix))
-            {
-                throw new InvalidDataException("snapshot record outside the context, or after its op ids");
-            }
-
-            file.Add(recordKey, value);
+            // A page still opening writes into the receiver's files: they are deleted only after it stops.
+            await opening.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        known.AddRange(chunk.KnownOps);
+        var fetchedAt = _time.GetElapsedTime(started);
+        var installed = await _contexts.InstallSnapshotAsync(new ContextSnapshotInstall(received, root, boundary), ct).ConfigureAwait(false);
+        LastSnapshot = new SnapshotStats(context, received.RecordCount, total, wireBytes, _time.GetElapsedTime(started), fetchedAt, installed);
+        LogSnapshot(_logger, context.ToString(), peer, received.RecordCount, total, installed);
+        return installed;
     }
 
     /// <summary>The last snapshot this node fetched (for operators and benchmarks).</summary>

@@ -11,6 +11,17 @@ namespace Mero.Node.Replication;
 public sealed record SnapshotChunk(IReadOnlyList<KeyValuePair<byte[], byte[]>> Records, IReadOnlyList<Hash> KnownOps);
 
 /// <summary>
+/// Where an opened page's contents go, item by item while the page is parsed: the spans are views
+/// into a pooled buffer, valid only during the call.
+/// </summary>
+public interface ISnapshotSink
+{
+    void AddRecord(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    void AddKnownOp(Hash id);
+}
+
+/// <summary>
 /// A snapshot page's payload: borsh <c>Vec&lt;(key, value)&gt;</c> of state records and
 /// <c>Vec&lt;op id&gt;</c> of ops the snapshot already contains, as one LZ4 block (fast enough that
 /// compressing costs less than sending the bytes on a LAN), then
@@ -74,8 +85,20 @@ public static class SnapshotCodec
     public static Hash KeyIdOf(ReadOnlySpan<byte> payload) =>
         payload.Length >= 32 ? Hash.FromBytes(payload[..32]) : throw new InvalidDataException("snapshot page shorter than its key id");
 
-    /// <summary>Opens and inflates a page, never inflating past <paramref name="uncompressedLength"/>.</summary>
+    /// <summary>Opens and inflates a page into memory, never inflating past <paramref name="uncompressedLength"/>.</summary>
     public static SnapshotChunk Open(ContextId context, ReadOnlySpan<byte> payload, uint uncompressedLength, ContextKey key, int maxUncompressed)
+    {
+        var chunk = new ChunkCollector();
+        OpenInto(chunk, context, payload, uncompressedLength, key, maxUncompressed);
+        return new SnapshotChunk(chunk.Records, chunk.KnownOps);
+    }
+
+    /// <summary>
+    /// Opens and inflates a page, handing each record and id to <paramref name="sink"/> as it is
+    /// parsed (no copy per record). The page is authenticated before anything reaches the sink; a
+    /// malformed page throws part way, so a sink must treat the snapshot as failed when this throws.
+    /// </summary>
+    public static void OpenInto(ISnapshotSink sink, ContextId context, ReadOnlySpan<byte> payload, uint uncompressedLength, ContextKey key, int maxUncompressed)
     {
         if (uncompressedLength > maxUncompressed)
         {
@@ -90,7 +113,7 @@ public static class SnapshotCodec
         var compressed = Aead.Decrypt(key.Key, payload.Slice(32, Aead.NonceLength), payload[(32 + Aead.NonceLength)..], AssociatedData(context, key.KeyId))
             ?? throw new InvalidDataException("snapshot page does not open under this context key");
         // The block decoder never writes past the buffer it is given, so a lying length cannot inflate memory.
-        // Pooled: every record is copied out by the parse, and a fresh 2 MiB array per page is a large-object allocation.
+        // Pooled: a fresh 2 MiB array per page is a large-object allocation.
         var rented = ArrayPool<byte>.Shared.Rent((int)uncompressedLength);
         var plain = rented.AsSpan(0, (int)uncompressedLength);
         try
@@ -102,21 +125,19 @@ public static class SnapshotCodec
 
             var reader = new BorshReader(plain);
             var count = reader.ReadCount(8, int.MaxValue);
-            var records = new List<KeyValuePair<byte[], byte[]>>(count);
             for (var i = 0; i < count; i++)
             {
-                records.Add(new(reader.ReadBytes(), reader.ReadBytes()));
+                var recordKey = reader.ReadBytesSpan();
+                sink.AddRecord(recordKey, reader.ReadBytesSpan());
             }
 
             var idCount = reader.ReadCount(32, int.MaxValue);
-            var ids = new List<Hash>(idCount);
             for (var i = 0; i < idCount; i++)
             {
-                ids.Add(reader.ReadId<IdKinds.Hash>());
+                sink.AddKnownOp(reader.ReadId<IdKinds.Hash>());
             }
 
             reader.EnsureEnd();
-            return new SnapshotChunk(records, ids);
         }
         catch (BorshException ex)
         {
@@ -129,4 +150,15 @@ public static class SnapshotCodec
     }
 
     private static byte[] AssociatedData(ContextId context, Hash keyId) => [.. AssociatedTag, .. context.AsSpan(), .. keyId.AsSpan()];
+
+    private sealed class ChunkCollector : ISnapshotSink
+    {
+        public List<KeyValuePair<byte[], byte[]>> Records { get; } = [];
+
+        public List<Hash> KnownOps { get; } = [];
+
+        public void AddRecord(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Records.Add(new(key.ToArray(), value.ToArray()));
+
+        public void AddKnownOp(Hash id) => KnownOps.Add(id);
+    }
 }

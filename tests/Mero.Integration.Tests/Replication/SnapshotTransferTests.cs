@@ -97,6 +97,7 @@ public class SnapshotTransferTests
     [InlineData("outside the context", "outside the context")]
     [InlineData("unknown key", "does not hold")]
     [InlineData("records after ids", "after its op ids")]
+    [InlineData("ids out of order", "strictly ascending")]
     public async Task A_hostile_snapshot_is_refused_and_leaves_the_joiner_as_it_was(string kind, string reason)
     {
         await using var cluster = new InProcessCluster(2);
@@ -140,6 +141,7 @@ public class SnapshotTransferTests
         {
             "out of order" => new([new(inside([2]), [1]), new(inside([1]), [1])], [id]),
             "outside the context" => new([new(inside([1]), [1]), new([9, 9, 9], [1])], [id]),
+            "ids out of order" => new([new(inside([1]), [1])], [Hash.FromBytes(new byte[32].Select(_ => (byte)0xEE).ToArray()), id]),
             "records after ids" => request % 2 == 1
                 ? new([new(inside([1]), [1])], [id])
                 : new([new(inside([2]), [1])], []),

@@ -50,20 +50,35 @@ public sealed class ContextOpLogTests : IDisposable
     }
 
     [Fact]
-    public void Checkpoints_bulk_loaded_from_a_sorted_file_are_known_and_listed_once()
+    public void Checkpoints_bulk_loaded_from_sorted_files_are_known_and_listed_once()
     {
-        var file = MeroStore.CreateSortedFile(Path.Combine(_dir, "checkpoints.sst"));
-        using (file)
+        using var checkpoints = MeroStore.CreateSortedFile(Path.Combine(_dir, "checkpoints.sst"));
+        using var index = MeroStore.CreateSortedFile(Path.Combine(_dir, "index.sst"));
+        foreach (var id in new[] { H(2), H(4), H(8) })
         {
-            ContextOpLog.WriteCheckpoints(file, Context, [H(8), H(2), H(8), H(4)]);
-            file.Finish();
-            _store.Ingest(Column.Delta, file);
+            ContextOpLog.AddCheckpoint(checkpoints, index, Context, id);
         }
+
+        checkpoints.Finish();
+        index.Finish();
+        _store.Ingest(Column.Delta, checkpoints, index);
 
         Assert.Equal([H(2), H(4), H(8)], ContextOpLog.KnownIds(_store, Context));
         Assert.True(ContextOpLog.Contains(_store, Context, H(4)));
         Assert.Null(ContextOpLog.Get(_store, Context, H(4)));
         Assert.Empty(ContextOpLog.KnownIds(_store, Other));
+        Assert.False(File.Exists(checkpoints.Path));
+        Assert.False(File.Exists(index.Path));
+    }
+
+    [Fact]
+    public void Checkpoints_out_of_id_order_are_refused()
+    {
+        using var checkpoints = MeroStore.CreateSortedFile(Path.Combine(_dir, "checkpoints.sst"));
+        using var index = MeroStore.CreateSortedFile(Path.Combine(_dir, "index.sst"));
+        ContextOpLog.AddCheckpoint(checkpoints, index, Context, H(4));
+        Assert.Throws<InvalidDataException>(() => ContextOpLog.AddCheckpoint(checkpoints, index, Context, H(2)));
+        Assert.Throws<InvalidDataException>(() => ContextOpLog.AddCheckpoint(checkpoints, index, Context, H(4)));
     }
 
     [Fact]

@@ -1,0 +1,65 @@
+using Mero.Node.Replication;
+using Mero.Primitives;
+using Mero.Store;
+
+namespace Mero.Node.Contexts;
+
+/// <summary>
+/// A snapshot being received, written to sorted files beside the store as its pages open: state
+/// records into one, and for every op the snapshot already contains a checkpoint key and a
+/// known-id key into two more. Installing it is then three renames, and no part of the snapshot
+/// is held in memory. Items must arrive in the order a <see cref="SnapshotPager"/> sends them
+/// (records in key order, all inside the context, then op ids in id order); anything else throws
+/// <see cref="InvalidDataException"/>. Not thread-safe. Disposing deletes whatever was not installed.
+/// </summary>
+public sealed class ContextSnapshotReceiver : ISnapshotSink, IDisposable
+{
+    private readonly StoreSortedFile _records;
+    private readonly StoreSortedFile _checkpoints;
+    private readonly StoreSortedFile _index;
+
+    internal ContextSnapshotReceiver(ContextId contextId, Func<StoreSortedFile> createFile)
+    {
+        ContextId = contextId;
+        _records = createFile();
+        _checkpoints = createFile();
+        _index = createFile();
+    }
+
+    public ContextId ContextId { get; }
+
+    public long RecordCount => _records.Count;
+
+    public long KnownOpCount => _checkpoints.Count;
+
+    public void AddRecord(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        if (KnownOpCount > 0 || !key.StartsWith(ContextId.AsSpan()))
+        {
+            throw new InvalidDataException("snapshot record outside the context, or after its op ids");
+        }
+
+        _records.Add(key, value);
+    }
+
+    public void AddKnownOp(Hash id) => ContextOpLog.AddCheckpoint(_checkpoints, _index, ContextId, id);
+
+    /// <summary>Moves the files into the store: records, then checkpoints and index together.</summary>
+    internal void IngestInto(MeroStore store)
+    {
+        _records.Finish();
+        _checkpoints.Finish();
+        _index.Finish();
+        store.Ingest(Column.State, _records);
+        store.Ingest(Column.Delta, _checkpoints, _index);
+    }
+
+    public void Dispose()
+    {
+        foreach (var file in new[] { _records, _checkpoints, _index })
+        {
+            file.Dispose();
+            File.Delete(file.Path);
+        }
+    }
+}
