@@ -36,6 +36,8 @@ public sealed partial class ReplicationService
                 return false;
             }
 
+            // A key noted missing since the last round comes first: what follows may be sealed under it.
+            await RecoverMissingKeyAsync(context, peer, ct).ConfigureAwait(false);
             var unknown = heads.DagHeads.Where(h => !_contexts.Knows(context, h)).ToList();
             if (unknown.Count == 0)
             {
@@ -53,6 +55,12 @@ public sealed partial class ReplicationService
             }
 
             await CatchUpAsync(context, peer, party, unknown, ct).ConfigureAwait(false);
+            if (await RecoverMissingKeyAsync(context, peer, ct).ConfigureAwait(false))
+            {
+                // Some ops came sealed under a key learned just now: fetch them again.
+                await CatchUpAsync(context, peer, party, [.. heads.DagHeads.Where(h => !_contexts.Knows(context, h))], ct).ConfigureAwait(false);
+            }
+
             if (heads.DagHeads.Any(h => !_contexts.Knows(context, h)))
             {
                 // The peer could not send every op (some it knows only as snapshot checkpoints).
@@ -194,7 +202,7 @@ public sealed partial class ReplicationService
                     throw new InvalidDataException($"snapshot larger than {_options.MaxSnapshotBytes} bytes");
                 }
 
-                var key = await _authority!.KeyAsync(context, SnapshotCodec.KeyIdOf(page.Payload), ct).ConfigureAwait(false)
+                var key = await PageKeyAsync(context, peer, SnapshotCodec.KeyIdOf(page.Payload), ct).ConfigureAwait(false)
                     ?? throw new InvalidDataException("snapshot sealed under a key this node does not hold");
 
                 // Opening a page (decrypt, decompress, parse, write) overlaps the request for the next one.
@@ -217,6 +225,20 @@ public sealed partial class ReplicationService
         LastSnapshot = new SnapshotStats(context, received.RecordCount, total, wireBytes, _time.GetElapsedTime(started), fetchedAt, installed);
         LogSnapshot(_logger, context.ToString(), peer, received.RecordCount, total, installed);
         return installed;
+    }
+
+    /// <summary>The key a page names, recovered from the serving peer when this node lacks it.</summary>
+    private async Task<ContextKey?> PageKeyAsync(ContextId context, string peer, Hash keyId, CancellationToken ct)
+    {
+        if (await _authority!.KeyAsync(context, keyId, ct).ConfigureAwait(false) is { } key)
+        {
+            return key;
+        }
+
+        NoteMissingKey(context, keyId);
+        return await RecoverMissingKeyAsync(context, peer, ct).ConfigureAwait(false)
+            ? await _authority.KeyAsync(context, keyId, ct).ConfigureAwait(false)
+            : null;
     }
 
     /// <summary>The last snapshot this node fetched (for operators and benchmarks).</summary>
@@ -316,6 +338,8 @@ public sealed partial class ReplicationService
                 return await _authority!.CurrentKeyAsync(ancestors.ContextId, ct).ConfigureAwait(false) is { } sealing
                     ? Ancestors(ancestors, sealing)
                     : new SyncRefused("no key to seal the ops");
+            case GroupKeyRequest keyRequest:
+                return await AnswerKeyRequestAsync(keyRequest, ct).ConfigureAwait(false);
             case SnapshotRequest snapshot:
                 return await RefusalAsync(snapshot.ContextId, snapshot.PartyId, ct).ConfigureAwait(false)
                     ?? await SnapshotPageAsync(snapshot, ct).ConfigureAwait(false);
