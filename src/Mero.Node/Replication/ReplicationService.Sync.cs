@@ -312,21 +312,7 @@ public sealed partial class ReplicationService
                     return new SyncRefused("no key to seal the ops");
                 }
 
-                var found = new List<byte[]>();
-                var missing = new List<Hash>();
-                foreach (var id in deltas.DeltaIds)
-                {
-                    if (_contexts.GetOp(deltas.ContextId, id) is { } op)
-                    {
-                        found.Add(DeltaSealing.Seal(op, key).Encode());
-                    }
-                    else
-                    {
-                        missing.Add(id);
-                    }
-                }
-
-                return new DeltasResponse(found, missing);
+                return CollectOps(deltas.ContextId, deltas.DeltaIds, haves: null, key);
             case TreeNodeRequest or EntityPush:
                 return await AnswerTreeSyncAsync(request, ct).ConfigureAwait(false);
             case AncestorsRequest ancestors:
@@ -336,7 +322,7 @@ public sealed partial class ReplicationService
                 }
 
                 return await _authority!.CurrentKeyAsync(ancestors.ContextId, ct).ConfigureAwait(false) is { } sealing
-                    ? Ancestors(ancestors, sealing)
+                    ? CollectOps(ancestors.ContextId, ancestors.Wanted, ancestors.Haves, sealing)
                     : new SyncRefused("no key to seal the ops");
             case GroupKeyRequest keyRequest:
                 return await AnswerKeyRequestAsync(keyRequest, ct).ConfigureAwait(false);
@@ -349,16 +335,17 @@ public sealed partial class ReplicationService
     }
 
     /// <summary>
-    /// The wanted ops, then their ancestors breadth first, up to one response's worth. The walk
-    /// stops at the requester's heads and skips ancestors older than the oldest of them that this
-    /// node knows: those are most likely known already, and if not the requester asks for them by id.
+    /// The wanted ops (ids this node lacks are listed as missing), then, when <paramref name="haves"/>
+    /// is given, their ancestors breadth first, up to one response's worth. The walk stops at the
+    /// requester's heads (<paramref name="haves"/>) and skips ancestors older than the oldest of them
+    /// that this node knows: those are most likely known already, and if not the requester asks for
+    /// them by id.
     /// </summary>
-    private DeltasResponse Ancestors(AncestorsRequest request, ContextKey key)
+    private DeltasResponse CollectOps(ContextId context, IReadOnlyList<Hash> wanted, IReadOnlyList<Hash>? haves, ContextKey key)
     {
-        var context = request.ContextId;
-        var haves = request.Haves.ToHashSet();
+        var stops = haves?.ToHashSet() ?? [];
         HybridTimestamp? cutoff = null;
-        foreach (var have in haves)
+        foreach (var have in stops)
         {
             if (_contexts.GetOp(context, have) is { } known && (cutoff is null || known.Hlc < cutoff))
             {
@@ -366,9 +353,9 @@ public sealed partial class ReplicationService
             }
         }
 
-        var explicitlyWanted = request.Wanted.ToHashSet();
-        var queue = new Queue<Hash>(request.Wanted);
-        var seen = new HashSet<Hash>(request.Wanted);
+        var explicitlyWanted = wanted.ToHashSet();
+        var queue = new Queue<Hash>(wanted);
+        var seen = new HashSet<Hash>(wanted);
         var found = new List<byte[]>();
         var missing = new List<Hash>();
         long bytes = 0;
@@ -392,9 +379,9 @@ public sealed partial class ReplicationService
             var encoded = DeltaSealing.Seal(op, key).Encode();
             found.Add(encoded);
             bytes += encoded.Length;
-            foreach (var parent in op.Parents)
+            foreach (var parent in haves is null ? [] : op.Parents)
             {
-                if (!haves.Contains(parent) && seen.Add(parent))
+                if (!stops.Contains(parent) && seen.Add(parent))
                 {
                     queue.Enqueue(parent);
                 }
