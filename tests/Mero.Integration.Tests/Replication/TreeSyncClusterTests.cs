@@ -201,6 +201,76 @@ public class TreeSyncClusterTests
         }
     }
 
+    [Theory]
+    [InlineData("tampered", "do not open")]
+    [InlineData("unknown key", "which this node does not hold")]
+    [InlineData("other context", "do not open")]
+    [InlineData("push blob", "do not open")]
+    [InlineData("sealed", null)]
+    public async Task Pulled_leaves_that_do_not_open_fail_the_comparison_before_anything_is_merged(string variant, string? reason)
+    {
+        await using var cluster = new InProcessCluster(1);
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        await cluster[0].CallAsync(context, "set", """{"key":"k","value":"v"}""");
+        var node = cluster[0];
+        var key = (await cluster.Authority.CurrentKeyAsync(context, default))!;
+        var heads = node.Contexts.Heads(context);
+        var root = node.Contexts.Get(context)!.RootHash;
+        var ourRoot = (await node.Contexts.ReadTreeNodesAsync(context, default, 0, [], default))!.Nodes[0];
+
+        // A peer with our heads but another root, whose root lists one entry we lack.
+        var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
+        TreeLeafData[] planted = [TreeLeafData.From(new CrdtLeaf(context, [], "planted"u8.ToArray(), CrdtLeaf.EncodeRecord(new HybridTimestamp(now, node.MemberKey), false, "p"u8.ToArray())))];
+        var blob = variant switch
+        {
+            "unknown key" => TreeLeafSealing.Seal(context, TreeLeafUse.Answer, planted, new ContextKey(Hash.FromBytes(Enumerable.Repeat((byte)0xAB, 32).ToArray()), new byte[32])),
+            "other context" => TreeLeafSealing.Seal(ContextId.FromBytes(Enumerable.Repeat((byte)0x77, 32).ToArray()), TreeLeafUse.Answer, planted, key),
+            "push blob" => TreeLeafSealing.Seal(context, TreeLeafUse.Push, planted, key),
+            _ => TreeLeafSealing.Seal(context, TreeLeafUse.Answer, planted, key),
+        };
+        if (variant == "tampered")
+        {
+            blob[^5] ^= 1;
+        }
+
+        var peerRoot = Hash.FromBytes(Enumerable.Repeat((byte)0x5A, 32).ToArray());
+        var peer = cluster.Network.AddPeer("hostile");
+        peer.SetRequestHandler(SyncProtocol.Id, (_, bytes, _) =>
+        {
+            SyncResponse answer = SyncRequest.Decode(bytes.Span) switch
+            {
+                DagHeadsRequest => new DagHeadsResponse(heads, peerRoot),
+                TreeNodeRequest { LeafKeys.Count: > 0 } => new TreeNodeResponse([ourRoot], blob, false),
+                TreeNodeRequest request when request.NodeId == default =>
+                    new TreeNodeResponse([ourRoot with { Hash = peerRoot, Children = [.. ourRoot.Children, new CrdtTreeChild(false, CrdtKind.Map, "planted"u8.ToArray(), peerRoot)] }], null, false),
+                TreeNodeRequest => new TreeNodeResponse([], null, true),
+                EntityPush => new EntityPushAck(0, 0),
+                _ => new SyncRefused("unsupported"),
+            };
+            return Task.FromResult(answer.Encode());
+        });
+
+        var refusedBefore = node.Replication.TreeLeafBlobsRefused;
+        var synced = await node.Replication.SyncAsync(context, "hostile", default);
+        var read = await node.Contexts.ReadTreeNodesAsync(context, default, 0, ["planted"u8.ToArray()], default);
+        if (reason is null)
+        {
+            // Control: the same leaf, properly sealed, is pulled and merged.
+            Assert.Single(read!.Leaves);
+            Assert.NotEqual(root, node.Contexts.Get(context)!.RootHash);
+            Assert.Equal(refusedBefore, node.Replication.TreeLeafBlobsRefused);
+            return;
+        }
+
+        Assert.False(synced);
+        Assert.Empty(read!.Leaves);
+        Assert.Equal(root, node.Contexts.Get(context)!.RootHash);
+        Assert.Equal(refusedBefore + 1, node.Replication.TreeLeafBlobsRefused);
+        Assert.Equal(0, node.Replication.TreeLeavesPulled);
+        Assert.Contains(cluster.Log, line => line.Contains("refused sealed tree leaves", StringComparison.Ordinal) && line.Contains(reason, StringComparison.Ordinal));
+    }
+
     private static bool Same(ClusterNode a, ClusterNode b, ContextId context) =>
         a.Contexts.Get(context)?.RootHash is { } root && root == b.Contexts.Get(context)?.RootHash
         && a.Contexts.Heads(context).SequenceEqual(b.Contexts.Heads(context));
