@@ -324,6 +324,7 @@ public sealed partial class ReplicationService : BackgroundService
         if (await _authority.KeyAsync(delta.ContextId, delta.KeyId, ct).ConfigureAwait(false) is not { } key)
         {
             LogDeferred(_logger, delta.ContextId.ToString(), delta.DeltaId.ToString(), "no key with that id yet");
+            NoteMissingKey(delta.ContextId, delta.KeyId);
             return null;
         }
 
