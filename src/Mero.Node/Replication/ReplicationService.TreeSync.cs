@@ -242,13 +242,18 @@ public sealed partial class ReplicationService
     /// <summary>
     /// Opens a sealed leaf blob with the key it names. Throws (after logging and counting) for a key
     /// this node does not hold, a tampered blob, one for another context or use, or a malformed one.
+    /// Pulled leaves (<see cref="TreeLeafUse.Answer"/>) name a key we may lack after a rotation: it is
+    /// asked from the answering peer first, as for a snapshot page. A push never triggers that (a
+    /// pusher could otherwise make us chase key ids it made up).
     /// </summary>
     private async Task<IReadOnlyList<TreeLeafData>> OpenLeavesAsync(ContextId context, string source, TreeLeafUse use, byte[] sealedLeaves, int maxLeaves, CancellationToken ct)
     {
         try
         {
             var keyId = TreeLeafSealing.KeyIdOf(sealedLeaves);
-            var key = await _authority!.KeyAsync(context, keyId, ct).ConfigureAwait(false)
+            var key = (use == TreeLeafUse.Answer
+                    ? await PageKeyAsync(context, source, keyId, ct).ConfigureAwait(false)
+                    : await _authority!.KeyAsync(context, keyId, ct).ConfigureAwait(false))
                 ?? throw new InvalidDataException($"tree leaves are sealed under key {keyId}, which this node does not hold");
             return TreeLeafSealing.Open(context, use, sealedLeaves, key, maxLeaves);
         }

@@ -201,6 +201,29 @@ public class TreeSyncClusterTests
         }
     }
 
+    [Fact]
+    public async Task Pulled_leaves_under_a_key_this_node_lacks_recover_the_key_from_the_peer_and_merge()
+    {
+        await using var cluster = new InProcessCluster(2);
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        await cluster[0].CallAsync(context, "set", """{"key":"k","value":"v"}""");
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+
+        // A rotation node 1 missed, then a leaf only node 0 has (same heads, other roots).
+        cluster.Authority.Rotate();
+        cluster.Authority.Withhold(cluster[1].MemberKey, cluster.Authority.Current.KeyId);
+        var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
+        await cluster[0].Contexts.MergeLeavesAsync(context, [new CrdtLeaf(context, [], "rotated"u8.ToArray(), CrdtLeaf.EncodeRecord(new HybridTimestamp(now, cluster[0].MemberKey), false, "r"u8.ToArray()))], default);
+
+        // Node 0 seals its answer under the new key; node 1 asks node 0 for it, then opens and merges.
+        await cluster[1].Replication.SyncAsync(context, cluster[0].Peer, default);
+        Assert.True(await WaitAsync(() => Same(cluster[0], cluster[1], context)), cluster.Describe(context));
+        Assert.Equal(1, cluster[1].Replication.KeysRecovered);
+        var read = await cluster[1].Contexts.ReadTreeNodesAsync(context, default, 0, ["rotated"u8.ToArray()], default);
+        Assert.Single(read!.Leaves);
+    }
+
     [Theory]
     [InlineData("tampered", "do not open")]
     [InlineData("unknown key", "which this node does not hold")]
