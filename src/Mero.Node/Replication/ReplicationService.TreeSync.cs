@@ -11,7 +11,9 @@ namespace Mero.Node.Replication;
 /// DAG heads but different roots. The requester walks the two entity trees from the root,
 /// descending only into collections whose hashes differ; differing leaves are pulled (merged
 /// here) and pushed (merged there), every leaf through the authorization gate: its writer must be
-/// a member of the context. When our root then equals the peer's, its heads are recorded as known.
+/// a member of the context. Leaves travel sealed under the context key (<see cref="TreeLeafSealing"/>):
+/// a blob that does not open (unknown key, tampered, another context) fails the whole comparison
+/// before anything is merged. When our root then equals the peer's, its heads are recorded as known.
 /// </summary>
 public sealed partial class ReplicationService
 {
@@ -29,6 +31,7 @@ public sealed partial class ReplicationService
     private long _treeLeavesPulled;
     private long _treeLeavesPushed;
     private long _treeLeavesRefused;
+    private long _treeLeafBlobsRefused;
 
     /// <summary>Tree comparisons this node started.</summary>
     public long TreeSyncs => Interlocked.Read(ref _treeSyncs);
@@ -44,6 +47,9 @@ public sealed partial class ReplicationService
 
     /// <summary>Leaves dropped by the authorization gate or refused as malformed, pulled or pushed to us.</summary>
     public long TreeLeavesRefused => Interlocked.Read(ref _treeLeavesRefused);
+
+    /// <summary>Sealed leaf blobs (pulled or pushed to us) refused whole: unknown key, tampered, another context, or malformed.</summary>
+    public long TreeLeafBlobsRefused => Interlocked.Read(ref _treeLeafBlobsRefused);
 
     /// <summary>Same heads as the peer but another root: the states diverged with no op missing.</summary>
     private bool TreesDiverged(ContextId context, IReadOnlyList<Hash> peerHeads, Hash peerRoot)
@@ -149,7 +155,10 @@ public sealed partial class ReplicationService
                     return false;
                 }
 
-                pulled.AddRange(Gate(context, members, leaves.Leaves));
+                if (leaves.SealedLeaves is { } sealedLeaves)
+                {
+                    pulled.AddRange(Gate(context, members, await OpenLeavesAsync(context, peer, TreeLeafUse.Answer, sealedLeaves, WireLimits.MaxTreeLeafKeys, ct).ConfigureAwait(false)));
+                }
             }
 
             foreach (var chunk in offered.Chunk(WireLimits.MaxTreeLeafKeys))
@@ -173,9 +182,17 @@ public sealed partial class ReplicationService
         }
 
         Interlocked.Add(ref _treeLeavesPulled, pulled.Count);
+        ContextKey? sealing = null;
+        if (pushed.Count > 0)
+        {
+            sealing = await _authority!.CurrentKeyAsync(context, ct).ConfigureAwait(false)
+                ?? throw new InvalidDataException("no context key to seal the leaves to push");
+        }
+
         foreach (var batch in PushBatches(pushed))
         {
-            if (await RequestAsync(peer, new EntityPush(context, party, batch), ct).ConfigureAwait(false) is not EntityPushAck)
+            var push = new EntityPush(context, party, TreeLeafSealing.Seal(context, TreeLeafUse.Push, batch, sealing!));
+            if (await RequestAsync(peer, push, ct).ConfigureAwait(false) is not EntityPushAck)
             {
                 return false;
             }
@@ -222,7 +239,33 @@ public sealed partial class ReplicationService
         return passed;
     }
 
-    /// <summary>Pushes split by leaf count and by bytes, under the entity push request cap.</summary>
+    /// <summary>
+    /// Opens a sealed leaf blob with the key it names. Throws (after logging and counting) for a key
+    /// this node does not hold, a tampered blob, one for another context or use, or a malformed one.
+    /// Pulled leaves (<see cref="TreeLeafUse.Answer"/>) name a key we may lack after a rotation: it is
+    /// asked from the answering peer first, as for a snapshot page. A push never triggers that (a
+    /// pusher could otherwise make us chase key ids it made up).
+    /// </summary>
+    private async Task<IReadOnlyList<TreeLeafData>> OpenLeavesAsync(ContextId context, string source, TreeLeafUse use, byte[] sealedLeaves, int maxLeaves, CancellationToken ct)
+    {
+        try
+        {
+            var keyId = TreeLeafSealing.KeyIdOf(sealedLeaves);
+            var key = (use == TreeLeafUse.Answer
+                    ? await PageKeyAsync(context, source, keyId, ct).ConfigureAwait(false)
+                    : await _authority!.KeyAsync(context, keyId, ct).ConfigureAwait(false))
+                ?? throw new InvalidDataException($"tree leaves are sealed under key {keyId}, which this node does not hold");
+            return TreeLeafSealing.Open(context, use, sealedLeaves, key, maxLeaves);
+        }
+        catch (InvalidDataException ex)
+        {
+            Interlocked.Increment(ref _treeLeafBlobsRefused);
+            LogLeafBlobRefused(_logger, context.ToString(), source, ex.Message);
+            throw;
+        }
+    }
+
+    /// <summary>Pushes split by leaf count and by bytes, under the entity push request cap (less the sealing overhead).</summary>
     private static IEnumerable<List<TreeLeafData>> PushBatches(List<CrdtLeaf> leaves)
     {
         var batch = new List<TreeLeafData>();
@@ -230,7 +273,7 @@ public sealed partial class ReplicationService
         foreach (var leaf in leaves)
         {
             var size = 64 + (leaf.ItemKey?.Length ?? 0) + (leaf.Record?.Length ?? 0) + leaf.Path.Sum(s => 5 + s.Name.Length);
-            if (batch.Count > 0 && (batch.Count >= WireLimits.MaxEntityPushLeaves || bytes + size > WireLimits.MaxEntityPushBytes - 1024))
+            if (batch.Count > 0 && (batch.Count >= WireLimits.MaxEntityPushLeaves || bytes + size > WireLimits.MaxEntityPushBytes - 1024 - TreeLeafSealing.Overhead))
             {
                 yield return batch;
                 batch = [];
@@ -269,9 +312,18 @@ public sealed partial class ReplicationService
                     return new SyncRefused(Truncate(ex.Message));
                 }
 
-                var response = read is null
-                    ? new TreeNodeResponse([], [], true)
-                    : new TreeNodeResponse(read.Nodes, [.. read.Leaves.Select(TreeLeafData.From)], false);
+                byte[]? sealedLeaves = null;
+                if (read is not null && node.LeafKeys.Count > 0)
+                {
+                    if (await _authority!.CurrentKeyAsync(node.ContextId, ct).ConfigureAwait(false) is not { } key)
+                    {
+                        return new SyncRefused("no key to seal the leaves");
+                    }
+
+                    sealedLeaves = TreeLeafSealing.Seal(node.ContextId, TreeLeafUse.Answer, [.. read.Leaves.Select(TreeLeafData.From)], key);
+                }
+
+                var response = read is null ? new TreeNodeResponse([], null, true) : new TreeNodeResponse(read.Nodes, sealedLeaves, false);
 
                 // Many large collections in one answer: the requester asks for less (one node).
                 return response.Encode().Length <= SyncProtocol.MaxResponseBytes ? response : new SyncRefused("tree nodes too large for one response");
@@ -281,11 +333,21 @@ public sealed partial class ReplicationService
                     return refusedPush;
                 }
 
+                IReadOnlyList<TreeLeafData> entities;
+                try
+                {
+                    entities = await OpenLeavesAsync(push.ContextId, push.PartyId.ToString(), TreeLeafUse.Push, push.SealedEntities, WireLimits.MaxEntityPushLeaves, ct).ConfigureAwait(false);
+                }
+                catch (InvalidDataException ex)
+                {
+                    return new SyncRefused(Truncate(ex.Message));
+                }
+
                 var members = (await _authority!.MembersAsync(push.ContextId, ct).ConfigureAwait(false)).ToHashSet();
-                var passed = Gate(push.ContextId, members, push.Entities);
+                var passed = Gate(push.ContextId, members, entities);
                 var merged = await _contexts.MergeLeavesAsync(push.ContextId, passed, ct).ConfigureAwait(false);
                 Interlocked.Add(ref _treeLeavesRefused, merged.Refused);
-                return new EntityPushAck((uint)merged.Merged, (uint)(push.Entities.Count - passed.Count + merged.Refused));
+                return new EntityPushAck((uint)merged.Merged, (uint)(entities.Count - passed.Count + merged.Refused));
             default:
                 return new SyncRefused("unsupported request");
         }
@@ -293,6 +355,9 @@ public sealed partial class ReplicationService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "tree sync of {ContextId} with {Peer}: {Nodes} collections compared, {Pulled} leaves pulled, {Pushed} pushed, converged={Converged} in {Millis} ms")]
     private static partial void LogTreeSync(ILogger logger, string contextId, string peer, int nodes, int pulled, int pushed, bool converged, double millis);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "refused sealed tree leaves of {ContextId} from {Source}, nothing merged: {Reason}")]
+    private static partial void LogLeafBlobRefused(ILogger logger, string contextId, string source, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "dropped a leaf of {ContextId} written by {Author}: not a member")]
     private static partial void LogLeafDropped(ILogger logger, string contextId, string author);

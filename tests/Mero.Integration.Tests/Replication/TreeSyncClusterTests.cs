@@ -1,5 +1,6 @@
 using Mero.Node.Replication;
 using Mero.Node.Replication.Wire;
+using Mero.Primitives;
 using Mero.Primitives.Clock;
 using Mero.State.Crdt;
 using Xunit;
@@ -94,7 +95,8 @@ public class TreeSyncClusterTests
         var refusedBefore = cluster[0].Replication.TreeLeavesRefused;
         var stranger = PublicKey.FromBytes(Enumerable.Repeat((byte)0xEE, 32).ToArray());
         var attacker = cluster.Network.AddPeer("attacker");
-        var push = new EntityPush(context, cluster[1].MemberKey, [TreeLeafData.From(Leaf("evil", "x", stranger, now + 2)), TreeLeafData.From(Leaf("good", "y", cluster[1].MemberKey, now + 2))]);
+        var key = (await cluster.Authority.CurrentKeyAsync(context, default))!;
+        var push = new EntityPush(context, cluster[1].MemberKey, TreeLeafSealing.Seal(context, TreeLeafUse.Push, [TreeLeafData.From(Leaf("evil", "x", stranger, now + 2)), TreeLeafData.From(Leaf("good", "y", cluster[1].MemberKey, now + 2))], key));
         var answer = SyncResponse.Decode(await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, push.Encode(), default));
         Assert.Equal(new EntityPushAck(1, 1), answer);
         Assert.Equal(refusedBefore + 1, cluster[0].Replication.TreeLeavesRefused);
@@ -103,13 +105,193 @@ public class TreeSyncClusterTests
         Assert.Equal(["good"], after!.Leaves.Select(l => System.Text.Encoding.UTF8.GetString(l.ItemKey!)));
 
         // A non-member party is refused before anything is read or merged.
-        var outsider = new EntityPush(context, stranger, [TreeLeafData.From(Leaf("evil2", "x", cluster[1].MemberKey, now + 3))]);
+        var outsider = new EntityPush(context, stranger, TreeLeafSealing.Seal(context, TreeLeafUse.Push, [TreeLeafData.From(Leaf("evil2", "x", cluster[1].MemberKey, now + 3))], key));
         Assert.IsType<SyncRefused>(SyncResponse.Decode(await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, outsider.Encode(), default)));
         var probe = new TreeNodeRequest(context, stranger, default, 16, []);
         Assert.IsType<SyncRefused>(SyncResponse.Decode(await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, probe.Encode(), default)));
 
         // The member's pushed leaf reaches node 1 by the next comparison.
         Assert.True(await WaitAsync(() => Same(cluster[0], cluster[1], context)), cluster.Describe(context));
+    }
+
+    [Fact]
+    public async Task Leaves_travel_sealed_and_a_blob_that_does_not_open_is_refused_with_nothing_merged()
+    {
+        await using var cluster = new InProcessCluster(2, replication: new ReplicationOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(200) });
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        await cluster[0].CallAsync(context, "set", """{"key":"k","value":"confidential-value"}""");
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+        var key = (await cluster.Authority.CurrentKeyAsync(context, default))!;
+        var member = cluster[1].MemberKey;
+        var attacker = cluster.Network.AddPeer("attacker");
+
+        // A peer claiming a member's party id gets the leaves only sealed: no value in clear.
+        // Down to the first collection with entries (the app may nest its map).
+        var nodeId = default(Hash);
+        List<byte[]> keys;
+        while (true)
+        {
+            var node = (TreeNodeResponse)SyncResponse.Decode(await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, new TreeNodeRequest(context, member, nodeId, null, []).Encode(), default));
+            Assert.Null(node.SealedLeaves);
+            keys = [.. node.Nodes[0].Children.Where(c => !c.IsCollection).Select(c => c.Key)];
+            if (keys.Count > 0)
+            {
+                break;
+            }
+
+            nodeId = Hash.FromBytes(node.Nodes[0].Children.First(c => c.IsCollection).Key);
+        }
+
+        var answerBytes = await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, new TreeNodeRequest(context, member, nodeId, null, keys).Encode(), default);
+        Assert.Equal(-1, answerBytes.AsSpan().IndexOf("confidential-value"u8));
+        var answer = (TreeNodeResponse)SyncResponse.Decode(answerBytes);
+        var sealedLeaves = Assert.IsType<byte[]>(answer.SealedLeaves);
+        Assert.Equal(key.KeyId, TreeLeafSealing.KeyIdOf(sealedLeaves));
+        var opened = TreeLeafSealing.Open(context, TreeLeafUse.Answer, sealedLeaves, key, WireLimits.MaxTreeLeafKeys);
+        Assert.Contains(opened, l => l.Record is { } r && r.AsSpan().IndexOf("confidential-value"u8) >= 0);
+
+        // Pushes that do not open under a key node 0 holds for this context: each refused whole.
+        var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
+        TreeLeafData[] leaves = [TreeLeafData.From(new CrdtLeaf(context, [], "injected"u8.ToArray(), CrdtLeaf.EncodeRecord(new HybridTimestamp(now, member), false, "x"u8.ToArray())))];
+        var unknownKey = new ContextKey(Hash.FromBytes(Enumerable.Repeat((byte)0xAB, 32).ToArray()), Enumerable.Repeat((byte)0xCD, 32).ToArray());
+        var tampered = TreeLeafSealing.Seal(context, TreeLeafUse.Push, leaves, key);
+        tampered[^1] ^= 1;
+        var otherContext = ContextId.FromBytes(Enumerable.Repeat((byte)0x77, 32).ToArray());
+        var oldPlaintext = new BorshWriter();
+        oldPlaintext.WriteU8(9).WriteId(context).WriteId(member).WriteU32(1).WriteU32(0).WriteU8(1).WriteBytes("injected"u8).WriteU8(1).WriteBytes(leaves[0].Record!).WriteU8(0);
+        byte[][] hostile =
+        [
+            new EntityPush(context, member, TreeLeafSealing.Seal(context, TreeLeafUse.Push, leaves, unknownKey)).Encode(),
+            new EntityPush(context, member, tampered).Encode(),
+            new EntityPush(context, member, TreeLeafSealing.Seal(otherContext, TreeLeafUse.Push, leaves, key)).Encode(),
+            new EntityPush(context, member, TreeLeafSealing.Seal(context, TreeLeafUse.Answer, leaves, key)).Encode(),
+        ];
+        var root = cluster[0].Contexts.Get(context)!.RootHash;
+        var refusedBefore = cluster[0].Replication.TreeLeafBlobsRefused;
+        foreach (var bytes in hostile)
+        {
+            var reply = await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, bytes, default);
+            Assert.IsType<SyncRefused>(SyncResponse.Decode(reply));
+        }
+
+        Assert.Equal(refusedBefore + hostile.Length, cluster[0].Replication.TreeLeafBlobsRefused);
+
+        // The old plaintext form does not even parse as a push any more.
+        var old = SyncResponse.Decode(await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, oldPlaintext.WrittenSpan.ToArray(), default));
+        Assert.Contains("malformed request", Assert.IsType<SyncRefused>(old).Reason, StringComparison.Ordinal);
+        Assert.Equal(root, cluster[0].Contexts.Get(context)!.RootHash);
+        var read = await cluster[0].Contexts.ReadTreeNodesAsync(context, default, 0, ["injected"u8.ToArray()], default);
+        Assert.Empty(read!.Leaves);
+
+        // The same leaves, sealed properly, go in.
+        var good = new EntityPush(context, member, TreeLeafSealing.Seal(context, TreeLeafUse.Push, leaves, key));
+        Assert.Equal(new EntityPushAck(1, 0), SyncResponse.Decode(await attacker.RequestAsync(cluster[0].Peer, SyncProtocol.Id, good.Encode(), default)));
+        Assert.NotEqual(root, cluster[0].Contexts.Get(context)!.RootHash);
+
+        // After a key rotation the nodes still converge by tree comparison (sealed under the new key).
+        cluster.Authority.Rotate();
+        var now2 = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
+        await cluster[1].Contexts.MergeLeavesAsync(context, [new CrdtLeaf(context, [], "only-1"u8.ToArray(), CrdtLeaf.EncodeRecord(new HybridTimestamp(now2, member), false, "b"u8.ToArray()))], default);
+        Assert.True(await WaitAsync(() => Same(cluster[0], cluster[1], context)), cluster.Describe(context));
+        foreach (var peer in cluster.Running)
+        {
+            var both = await peer.Contexts.ReadTreeNodesAsync(context, default, 0, ["injected"u8.ToArray(), "only-1"u8.ToArray()], default);
+            Assert.Equal(2, both!.Leaves.Count);
+        }
+    }
+
+    [Fact]
+    public async Task Pulled_leaves_under_a_key_this_node_lacks_recover_the_key_from_the_peer_and_merge()
+    {
+        await using var cluster = new InProcessCluster(2);
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        await cluster[0].CallAsync(context, "set", """{"key":"k","value":"v"}""");
+        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+
+        // A rotation node 1 missed, then a leaf only node 0 has (same heads, other roots).
+        cluster.Authority.Rotate();
+        cluster.Authority.Withhold(cluster[1].MemberKey, cluster.Authority.Current.KeyId);
+        var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
+        await cluster[0].Contexts.MergeLeavesAsync(context, [new CrdtLeaf(context, [], "rotated"u8.ToArray(), CrdtLeaf.EncodeRecord(new HybridTimestamp(now, cluster[0].MemberKey), false, "r"u8.ToArray()))], default);
+
+        // Node 0 seals its answer under the new key; node 1 asks node 0 for it, then opens and merges.
+        await cluster[1].Replication.SyncAsync(context, cluster[0].Peer, default);
+        Assert.True(await WaitAsync(() => Same(cluster[0], cluster[1], context)), cluster.Describe(context));
+        Assert.Equal(1, cluster[1].Replication.KeysRecovered);
+        var read = await cluster[1].Contexts.ReadTreeNodesAsync(context, default, 0, ["rotated"u8.ToArray()], default);
+        Assert.Single(read!.Leaves);
+    }
+
+    [Theory]
+    [InlineData("tampered", "do not open")]
+    [InlineData("unknown key", "which this node does not hold")]
+    [InlineData("other context", "do not open")]
+    [InlineData("push blob", "do not open")]
+    [InlineData("sealed", null)]
+    public async Task Pulled_leaves_that_do_not_open_fail_the_comparison_before_anything_is_merged(string variant, string? reason)
+    {
+        await using var cluster = new InProcessCluster(1);
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        await cluster[0].CallAsync(context, "set", """{"key":"k","value":"v"}""");
+        var node = cluster[0];
+        var key = (await cluster.Authority.CurrentKeyAsync(context, default))!;
+        var heads = node.Contexts.Heads(context);
+        var root = node.Contexts.Get(context)!.RootHash;
+        var ourRoot = (await node.Contexts.ReadTreeNodesAsync(context, default, 0, [], default))!.Nodes[0];
+
+        // A peer with our heads but another root, whose root lists one entry we lack.
+        var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
+        TreeLeafData[] planted = [TreeLeafData.From(new CrdtLeaf(context, [], "planted"u8.ToArray(), CrdtLeaf.EncodeRecord(new HybridTimestamp(now, node.MemberKey), false, "p"u8.ToArray())))];
+        var blob = variant switch
+        {
+            "unknown key" => TreeLeafSealing.Seal(context, TreeLeafUse.Answer, planted, new ContextKey(Hash.FromBytes(Enumerable.Repeat((byte)0xAB, 32).ToArray()), new byte[32])),
+            "other context" => TreeLeafSealing.Seal(ContextId.FromBytes(Enumerable.Repeat((byte)0x77, 32).ToArray()), TreeLeafUse.Answer, planted, key),
+            "push blob" => TreeLeafSealing.Seal(context, TreeLeafUse.Push, planted, key),
+            _ => TreeLeafSealing.Seal(context, TreeLeafUse.Answer, planted, key),
+        };
+        if (variant == "tampered")
+        {
+            blob[^5] ^= 1;
+        }
+
+        var peerRoot = Hash.FromBytes(Enumerable.Repeat((byte)0x5A, 32).ToArray());
+        var peer = cluster.Network.AddPeer("hostile");
+        peer.SetRequestHandler(SyncProtocol.Id, (_, bytes, _) =>
+        {
+            SyncResponse answer = SyncRequest.Decode(bytes.Span) switch
+            {
+                DagHeadsRequest => new DagHeadsResponse(heads, peerRoot),
+                TreeNodeRequest { LeafKeys.Count: > 0 } => new TreeNodeResponse([ourRoot], blob, false),
+                TreeNodeRequest request when request.NodeId == default =>
+                    new TreeNodeResponse([ourRoot with { Hash = peerRoot, Children = [.. ourRoot.Children, new CrdtTreeChild(false, CrdtKind.Map, "planted"u8.ToArray(), peerRoot)] }], null, false),
+                TreeNodeRequest => new TreeNodeResponse([], null, true),
+                EntityPush => new EntityPushAck(0, 0),
+                _ => new SyncRefused("unsupported"),
+            };
+            return Task.FromResult(answer.Encode());
+        });
+
+        var refusedBefore = node.Replication.TreeLeafBlobsRefused;
+        var synced = await node.Replication.SyncAsync(context, "hostile", default);
+        var read = await node.Contexts.ReadTreeNodesAsync(context, default, 0, ["planted"u8.ToArray()], default);
+        if (reason is null)
+        {
+            // Control: the same leaf, properly sealed, is pulled and merged.
+            Assert.Single(read!.Leaves);
+            Assert.NotEqual(root, node.Contexts.Get(context)!.RootHash);
+            Assert.Equal(refusedBefore, node.Replication.TreeLeafBlobsRefused);
+            return;
+        }
+
+        Assert.False(synced);
+        Assert.Empty(read!.Leaves);
+        Assert.Equal(root, node.Contexts.Get(context)!.RootHash);
+        Assert.Equal(refusedBefore + 1, node.Replication.TreeLeafBlobsRefused);
+        Assert.Equal(0, node.Replication.TreeLeavesPulled);
+        Assert.Contains(cluster.Log, line => line.Contains("refused sealed tree leaves", StringComparison.Ordinal) && line.Contains(reason, StringComparison.Ordinal));
     }
 
     private static bool Same(ClusterNode a, ClusterNode b, ContextId context) =>

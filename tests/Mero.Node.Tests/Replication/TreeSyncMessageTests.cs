@@ -1,3 +1,4 @@
+using Mero.Node.Replication;
 using Mero.Node.Replication.Wire;
 using Mero.Primitives;
 using Mero.Primitives.Clock;
@@ -19,19 +20,22 @@ public class TreeSyncMessageTests
 
     private static readonly TreeLeafData Leaf = new(Path, new byte[40], new byte[45], new HybridTimestamp(99, Party));
 
+    private static readonly ContextKey Key = new(H(9), Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
+
     private static readonly CrdtTreeNode Node = new(H(3), CrdtKind.Map, H(4), Path, [new CrdtTreeChild(true, CrdtKind.Set, H(5).AsSpan().ToArray(), H(6)), new CrdtTreeChild(false, CrdtKind.Map, "k"u8.ToArray(), H(7))]);
 
     private static readonly SyncRequest[] RequestSamples =
     [
         new TreeNodeRequest(Context, Party, default, null, []),
         new TreeNodeRequest(Context, Party, H(3), 1, ["a"u8.ToArray(), []]),
-        new EntityPush(Context, Party, [Leaf, new TreeLeafData([], "raw"u8.ToArray(), new byte[41], null), new TreeLeafData(Path, null, null, null)]),
+        new EntityPush(Context, Party, TreeLeafSealing.Seal(Context, TreeLeafUse.Push, [Leaf, new TreeLeafData([], "raw"u8.ToArray(), new byte[41], null), new TreeLeafData(Path, null, null, null)], Key)),
     ];
 
     private static readonly SyncResponse[] ResponseSamples =
     [
-        new TreeNodeResponse([Node, Node with { Children = [] }], [Leaf], false),
-        new TreeNodeResponse([], [], true),
+        new TreeNodeResponse([Node, Node with { Children = [] }], TreeLeafSealing.Seal(Context, TreeLeafUse.Answer, [Leaf], Key), false),
+        new TreeNodeResponse([Node], null, false),
+        new TreeNodeResponse([], null, true),
         new EntityPushAck(3, 1),
     ];
 
@@ -72,14 +76,14 @@ public class TreeSyncMessageTests
     [Fact]
     public void Decoded_values_are_what_was_sent()
     {
-        var response = (TreeNodeResponse)SyncResponse.Decode(new TreeNodeResponse([Node], [Leaf], false).Encode());
+        var response = (TreeNodeResponse)SyncResponse.Decode(new TreeNodeResponse([Node], TreeLeafSealing.Seal(Context, TreeLeafUse.Answer, [Leaf], Key), false).Encode());
         var node = Assert.Single(response.Nodes);
         Assert.Equal((H(3), CrdtKind.Map, H(4)), (node.Id, node.Kind, node.Hash));
         Assert.Equal(["users", "log"], node.Path.Select(s => System.Text.Encoding.UTF8.GetString(s.Name)));
         Assert.Equal(H(6), node.Children[0].Hash);
         Assert.True(node.Children[0].IsCollection);
         Assert.Equal("k"u8.ToArray(), node.Children[1].Key);
-        var leaf = Assert.Single(response.Leaves).ToLeaf(Context);
+        var leaf = Assert.Single(TreeLeafSealing.Open(Context, TreeLeafUse.Answer, Assert.IsType<byte[]>(response.SealedLeaves), Key, WireLimits.MaxTreeLeafKeys)).ToLeaf(Context);
         Assert.Equal(new HybridTimestamp(99, Party), leaf.Removed);
         Assert.Equal(Context, leaf.Context);
         Assert.Equal(45, leaf.Record!.Length);
@@ -103,15 +107,23 @@ public class TreeSyncMessageTests
         var longKey = new TreeNodeRequest(Context, Party, default, null, [new byte[CrdtLeaf.MaxItemKeyBytes + 1]]);
         Assert.Throws<BorshException>(() => SyncRequest.Decode(longKey.Encode()));
 
-        var deepPath = new EntityPush(Context, Party, [new TreeLeafData([.. Enumerable.Repeat(Path[0], WireLimits.MaxTreePathSteps + 1)], [], new byte[41], null)]);
-        Assert.Contains("exceeds the limit", Assert.Throws<BorshException>(() => SyncRequest.Decode(deepPath.Encode())).Message);
+        // The leaf limits hold inside the sealed blob: an authentic blob over them is refused whole.
+        var deepPath = new EntityPush(Context, Party, TreeLeafSealing.Seal(Context, TreeLeafUse.Push, [new TreeLeafData([.. Enumerable.Repeat(Path[0], WireLimits.MaxTreePathSteps + 1)], [], new byte[41], null)], Key));
+        var deepDecoded = (EntityPush)SyncRequest.Decode(deepPath.Encode());
+        Assert.Contains("exceeds the limit", Assert.Throws<InvalidDataException>(() => TreeLeafSealing.Open(Context, TreeLeafUse.Push, deepDecoded.SealedEntities, Key, WireLimits.MaxEntityPushLeaves)).Message);
 
-        var tooManyLeaves = new EntityPush(Context, Party, [.. Enumerable.Repeat(new TreeLeafData([], null, null, null), WireLimits.MaxEntityPushLeaves + 1)]);
-        Assert.Contains("exceeds the limit", Assert.Throws<BorshException>(() => SyncRequest.Decode(tooManyLeaves.Encode())).Message);
+        var tooManyLeaves = TreeLeafSealing.Seal(Context, TreeLeafUse.Push, [.. Enumerable.Repeat(new TreeLeafData([], null, null, null), WireLimits.MaxEntityPushLeaves + 1)], Key);
+        Assert.Contains("exceeds the limit", Assert.Throws<InvalidDataException>(() => TreeLeafSealing.Open(Context, TreeLeafUse.Push, tooManyLeaves, Key, WireLimits.MaxEntityPushLeaves)).Message);
+        var tooManyAnswered = TreeLeafSealing.Seal(Context, TreeLeafUse.Answer, [.. Enumerable.Repeat(new TreeLeafData([], null, null, null), WireLimits.MaxTreeLeafKeys + 1)], Key);
+        Assert.Contains("exceeds the limit", Assert.Throws<InvalidDataException>(() => TreeLeafSealing.Open(Context, TreeLeafUse.Answer, tooManyAnswered, Key, WireLimits.MaxTreeLeafKeys)).Message);
+
+        var longRecord = TreeLeafSealing.Seal(Context, TreeLeafUse.Push, [new TreeLeafData([], [], new byte[CrdtLeaf.MaxRecordBytes + 1], null)], Key);
+        Assert.Contains("malformed", Assert.Throws<InvalidDataException>(() => TreeLeafSealing.Open(Context, TreeLeafUse.Push, longRecord, Key, WireLimits.MaxEntityPushLeaves)).Message);
 
         // An entity push may exceed the 64 KiB request cap, up to its own.
-        var big = new EntityPush(Context, Party, [new TreeLeafData([], [], new byte[1024 * 1024], null)]);
-        Assert.IsType<EntityPush>(SyncRequest.Decode(big.Encode()));
+        var big = new EntityPush(Context, Party, TreeLeafSealing.Seal(Context, TreeLeafUse.Push, [new TreeLeafData([], [], new byte[1024 * 1024], null)], Key));
+        var bigLeaf = Assert.Single(TreeLeafSealing.Open(Context, TreeLeafUse.Push, ((EntityPush)SyncRequest.Decode(big.Encode())).SealedEntities, Key, WireLimits.MaxEntityPushLeaves));
+        Assert.Equal(1024 * 1024, bigLeaf.Record!.Length);
         var huge = new byte[WireLimits.MaxEntityPushBytes + 1];
         huge[0] = 9;
         Assert.Contains("exceeds the limit", Assert.Throws<BorshException>(() => SyncRequest.Decode(huge)).Message);
@@ -128,7 +140,7 @@ public class TreeSyncMessageTests
         var tooManyNodes = new TreeNodeResponse([.. Enumerable.Repeat(Node with { Children = [] }, WireLimits.MaxTreeNodesPerResponse + 1)], [], false);
         Assert.Contains("exceeds the limit", Assert.Throws<BorshException>(() => SyncResponse.Decode(tooManyNodes.Encode())).Message);
 
-        var badFlag = new TreeNodeResponse([], [], true).Encode();
+        var badFlag = new TreeNodeResponse([], null, true).Encode();
         badFlag[^1] = 2;
         Assert.Throws<BorshException>(() => SyncResponse.Decode(badFlag));
     }

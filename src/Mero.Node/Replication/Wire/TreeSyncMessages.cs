@@ -50,40 +50,36 @@ public sealed record TreeNodeRequest(ContextId ContextId, PublicKey PartyId, Has
     }
 }
 
-/// <summary>Leaves the requester has and the responder lacks (or has older): merged by CRDT rules, each checked by the authorization gate.</summary>
-public sealed record EntityPush(ContextId ContextId, PublicKey PartyId, IReadOnlyList<TreeLeafData> Entities) : SyncRequest
+/// <summary>
+/// Leaves the requester has and the responder lacks (or has older), sealed under the context key
+/// (<see cref="TreeLeafSealing"/>, <see cref="TreeLeafUse.Push"/>; ≤ <see cref="WireLimits.MaxEntityPushLeaves"/>
+/// inside): merged by CRDT rules, each checked by the authorization gate.
+/// </summary>
+public sealed record EntityPush(ContextId ContextId, PublicKey PartyId, byte[] SealedEntities) : SyncRequest
 {
     internal const byte VariantTag = 9;
 
     private protected override byte Tag => VariantTag;
 
-    private protected override void WriteBody(BorshWriter writer)
-    {
-        writer.WriteId(ContextId).WriteId(PartyId);
-        writer.WriteVec(Entities, static (w, e) => e.Write(w));
-    }
+    private protected override void WriteBody(BorshWriter writer) =>
+        writer.WriteId(ContextId).WriteId(PartyId).WriteBytes(SealedEntities);
 
     internal static EntityPush ReadBody(ref BorshReader reader)
     {
         var context = reader.ReadId<IdKinds.Context>();
         var party = reader.ReadId<IdKinds.PublicKey>();
-        var count = reader.ReadCount(4, WireLimits.MaxEntityPushLeaves);
-        var leaves = new TreeLeafData[count];
-        for (var i = 0; i < count; i++)
-        {
-            leaves[i] = TreeLeafData.Read(ref reader);
-        }
-
-        return new EntityPush(context, party, leaves);
+        return new EntityPush(context, party, reader.ReadBytes(WireLimits.MaxEntityPushBytes));
     }
 }
 
 /// <summary>
 /// The answer to a <see cref="TreeNodeRequest"/>: the node and its descendants (breadth first, the
-/// requested node first) and the leaves asked for that exist; <see cref="NotFound"/> when the
-/// responder has no such collection.
+/// requested node first), plain (they carry only ids, names and hashes); when leaves were asked
+/// for, those that exist, sealed under the context key (<see cref="TreeLeafSealing"/>,
+/// <see cref="TreeLeafUse.Answer"/>; ≤ <see cref="WireLimits.MaxTreeLeafKeys"/> inside).
+/// <see cref="NotFound"/> when the responder has no such collection.
 /// </summary>
-public sealed record TreeNodeResponse(IReadOnlyList<CrdtTreeNode> Nodes, IReadOnlyList<TreeLeafData> Leaves, bool NotFound) : SyncResponse
+public sealed record TreeNodeResponse(IReadOnlyList<CrdtTreeNode> Nodes, byte[]? SealedLeaves, bool NotFound) : SyncResponse
 {
     internal const byte VariantTag = 8;
 
@@ -97,7 +93,7 @@ public sealed record TreeNodeResponse(IReadOnlyList<CrdtTreeNode> Nodes, IReadOn
             TreeLeafData.WritePath(w, n.Path);
             w.WriteVec(n.Children, static (w, c) => w.WriteBool(c.IsCollection).WriteU8((byte)c.Kind).WriteBytes(c.Key).WriteId(c.Hash));
         });
-        writer.WriteVec(Leaves, static (w, l) => l.Write(w));
+        writer.WriteOption(SealedLeaves, static (w, l) => w.WriteBytes(l));
         writer.WriteBool(NotFound);
     }
 
@@ -129,13 +125,7 @@ public sealed record TreeNodeResponse(IReadOnlyList<CrdtTreeNode> Nodes, IReadOn
             nodes[i] = new CrdtTreeNode(id, kind, hash, path, children);
         }
 
-        var leafCount = reader.ReadCount(4, WireLimits.MaxTreeLeafKeys);
-        var leaves = new TreeLeafData[leafCount];
-        for (var i = 0; i < leafCount; i++)
-        {
-            leaves[i] = TreeLeafData.Read(ref reader);
-        }
-
+        var leaves = reader.ReadOptionTag() ? reader.ReadBytes(SyncProtocol.MaxResponseBytes) : null;
         return new TreeNodeResponse(nodes, leaves, reader.ReadBool());
     }
 }
@@ -151,8 +141,9 @@ public sealed record EntityPushAck(uint AppliedCount, uint RefusedCount) : SyncR
 }
 
 /// <summary>
-/// A leaf on the wire: its collection's path, item key and record (both absent for an empty
-/// collection) and, for a map key, its removal watermark. The context is the request's.
+/// A leaf inside a sealed leaf blob (<see cref="TreeLeafSealing"/>): its collection's path, item
+/// key and record (both absent for an empty collection) and, for a map key, its removal
+/// watermark. The context is the request's.
 /// </summary>
 public sealed record TreeLeafData(IReadOnlyList<CrdtPathStep> Path, byte[]? ItemKey, byte[]? Record, HybridTimestamp? Removed)
 {
