@@ -173,6 +173,15 @@ public sealed partial class GovernanceService
             _store.Commit(batch);
         }
 
+        // Its contexts go quiet on the network too: replication drops their topics and heartbeats.
+        foreach (var (context, home) in _contextHomes)
+        {
+            if (home == ns)
+            {
+                _outbox?.Post(new Mero.Node.Replication.ReplicationNotice.ContextUnfollowed(context));
+            }
+        }
+
         if (_router is { } router)
         {
             try
