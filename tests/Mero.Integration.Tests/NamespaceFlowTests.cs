@@ -162,6 +162,13 @@ public sealed class NamespaceFlowTests
         var metadata = Json((await MeroctlAsync(node1, "group", "metadata", "get", group, "--output-format", "json")).Stdout).GetProperty("data");
         Assert.Equal("Engineering", metadata.GetProperty("name").GetString());
         Assert.Equal("{\"tier\":\"gold\"}", metadata.GetProperty("data").GetRawText());
+        // Bad input on the routes: clear 400/404 and nothing changed.
+        var badParent = await node1.Http.SendJsonAsync(HttpMethod.Post, $"/admin-api/groups/{group}/reparent", new { newParentId = "nope" }, expectedStatus: 400);
+        Assert.Contains("not a valid", badParent.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await node1.Http.SendJsonAsync(HttpMethod.Put, $"/admin-api/groups/{group}/metadata", new { data = new Dictionary<string, string?> { ["k"] = null } }, expectedStatus: 400);
+        await node1.Http.SendJsonAsync(HttpMethod.Get, $"/admin-api/groups/{context}/metadata", expectedStatus: 404);
+        await node1.Http.SendJsonAsync(HttpMethod.Get, $"/admin-api/groups/{group}/contexts/{context}/metadata", expectedStatus: 404);
+        Assert.Equal("{\"tier\":\"gold\"}", (await node1.Http.SendJsonAsync(HttpMethod.Get, $"/admin-api/groups/{group}/metadata")).GetProperty("data").GetProperty("data").GetRawText());
         var notMember = await MeroctlAsync(node1, expectedExit: 1, "group", "transfer-ownership", group, member2);
         Assert.Contains("NotFound", notMember.Stderr, StringComparison.Ordinal);
 

@@ -49,7 +49,17 @@ public sealed partial class GovernanceService
     public async Task<MetadataView?> GetMetadataAsync(GroupId group, MetadataTarget kind, byte[] targetId, CancellationToken ct)
     {
         var ns = await NamespaceOfAsync(group, ct).ConfigureAwait(false);
-        var stored = await _actor.QueryAsync(ns, e => e.State.Metadata(group, kind, targetId), ct).ConfigureAwait(false);
+        var (exists, stored) = await _actor.QueryAsync(ns, e => (kind switch
+        {
+            MetadataTarget.Member => e.State.Member(group, PublicKey.FromBytes(targetId)) is not null,
+            MetadataTarget.Context => e.State.ContextGroup(ContextId.FromBytes(targetId)) == group,
+            _ => true,
+        }, e.State.Metadata(group, kind, targetId)), ct).ConfigureAwait(false);
+        if (!exists)
+        {
+            throw new NodeException(NodeErrorKind.NotFound, $"no {kind.ToString().ToLowerInvariant()} with that id in group {group}");
+        }
+
         return stored is null ? null : DecodeMetadata(stored);
     }
 

@@ -83,6 +83,8 @@ public sealed class StructureServiceTests
         await Eventually.TrueAsync(async () => (await node2.Service.GetMetadataAsync(b, MetadataTarget.Group, [], Ct))?.Data.GetValueOrDefault("tier") == "silver", "node2 sees the metadata");
         Assert.Equal("Bee", (await node2.Service.GetMetadataAsync(b, MetadataTarget.Group, [], Ct))!.Name);
         Assert.Null(await node1.Service.GetMetadataAsync(a, MetadataTarget.Group, [], Ct));
+        Assert.Equal(NodeErrorKind.NotFound, (await Assert.ThrowsAsync<NodeException>(() => node1.Service.GetMetadataAsync(b, MetadataTarget.Member, key2.ToArray(), Ct))).Kind);
+        Assert.Equal(NodeErrorKind.NotFound, (await Assert.ThrowsAsync<NodeException>(() => node1.Service.GetMetadataAsync(b, MetadataTarget.Context, created.Context.ToArray(), Ct))).Kind);
         Assert.Equal(NodeErrorKind.Unauthorized, (await Assert.ThrowsAsync<NodeException>(() =>
             node2.Service.SetMetadataAsync(ns, MetadataTarget.Group, [], "mine", new Dictionary<string, string>(), Ct))).Kind);
         await node2.Service.SetMetadataAsync(ns, MetadataTarget.Member, key2.ToArray(), "node two", new Dictionary<string, string>(), Ct);
