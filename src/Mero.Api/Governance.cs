@@ -98,3 +98,24 @@ public sealed record CreateGroupInNamespaceResponseData(string GroupId);
 
 /// <summary>Not wrapped in <c>data</c>, as upstream's <c>ListSubgroupsApiResponse</c>.</summary>
 public sealed record ListSubgroupsResponse(IReadOnlyList<GroupEntryDto> Subgroups);
+
+/// <summary>Body of <c>POST /admin-api/groups/:id/reparent</c> (upstream's ReparentGroupApiRequest).</summary>
+public sealed record ReparentGroupRequest(string? NewParentId);
+
+/// <summary>Not wrapped in <c>data</c>, as upstream's ReparentGroupApiResponse; false when the group already had that parent.</summary>
+public sealed record ReparentGroupResponse(bool Reparented);
+
+/// <summary>Body of the metadata PUT routes: an absent name keeps the current one; data replaces the record's map.</summary>
+public sealed record SetMetadataRequest(string? Name = null, IReadOnlyDictionary<string, string>? Data = null);
+
+/// <summary>A metadata record (upstream's MetadataRecord without its local apply time and signer).</summary>
+public sealed record MetadataRecordDto(string? Name, IReadOnlyDictionary<string, string> Data);
+
+/// <summary>Answer of the metadata GET routes: <c>{"data": record}</c>, or <c>{"data": null}</c> when never set.</summary>
+public sealed record GetMetadataResponse([property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] MetadataRecordDto? Data);
+
+/// <summary>Body of <c>POST /admin-api/groups/:id/transfer-ownership</c> (not an upstream route; upstream has the op only).</summary>
+public sealed record TransferOwnershipRequest(string? NewOwner);
+
+/// <summary>Answer of the ownership routes: the group and its owner after the call.</summary>
+public sealed record GroupOwnerData(string GroupId, string Owner);

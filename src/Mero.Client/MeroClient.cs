@@ -430,6 +430,38 @@ public sealed partial class MeroClient : IDisposable
     public Task<LeaveGroupResponseData> LeaveGroupAsync(string groupId, CancellationToken ct = default) =>
         PostJsonAsync<EmptyResponse, LeaveGroupResponseData>($"admin-api/groups/{Segment(groupId)}/leave", new EmptyResponse(), ct);
 
+    /// <summary><c>group reparent</c>: moves a subgroup under another group of its namespace (namespace admins).</summary>
+    public async Task<ReparentGroupResponse> ReparentGroupAsync(string groupId, string newParentId, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url($"admin-api/groups/{Segment(groupId)}/reparent")) { Content = JsonBody(new ReparentGroupRequest(newParentId)) };
+        return await SendForBodyAsync<ReparentGroupResponse>(request, ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>group transfer-ownership</c>: the owner hands the group to a direct member.</summary>
+    public Task<GroupOwnerData> TransferOwnershipAsync(string groupId, string newOwner, CancellationToken ct = default) =>
+        PostJsonAsync<TransferOwnershipRequest, GroupOwnerData>($"admin-api/groups/{Segment(groupId)}/transfer-ownership", new TransferOwnershipRequest(newOwner), ct);
+
+    /// <summary>
+    /// A metadata record: of the group when <paramref name="member"/> and <paramref name="contextId"/> are
+    /// null, else of that member or registered context. <c>Data</c> is null when none was ever set.
+    /// </summary>
+    public async Task<GetMetadataResponse> GetMetadataAsync(string groupId, string? member = null, string? contextId = null, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Url(MetadataPath(groupId, member, contextId)));
+        return await SendForBodyAsync<GetMetadataResponse>(request, ct).ConfigureAwait(false);
+    }
+
+    public async Task SetMetadataAsync(string groupId, SetMetadataRequest body, string? member = null, string? contextId = null, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, Url(MetadataPath(groupId, member, contextId))) { Content = JsonBody(body) };
+        await SendForBodyAsync<EmptyResponse>(request, ct).ConfigureAwait(false);
+    }
+
+    private static string MetadataPath(string groupId, string? member, string? contextId) =>
+        member is not null ? $"admin-api/groups/{Segment(groupId)}/members/{Segment(member)}/metadata"
+        : contextId is not null ? $"admin-api/groups/{Segment(groupId)}/contexts/{Segment(contextId)}/metadata"
+        : $"admin-api/groups/{Segment(groupId)}/metadata";
+
     /// <summary>For the routes upstream answers without the <c>data</c> wrapper.</summary>
     private async Task<T> SendForBodyAsync<T>(HttpRequestMessage request, CancellationToken ct)
         where T : class

@@ -52,6 +52,10 @@ internal static class Authorizer
             KeyDeliveryOp o => Membership.IsMember(s, o.Group, signer) || s.Ancestors(o.Group).Any(a => s.Member(a, signer) is not null)
                 ? null
                 : new(RejectCode.Unauthorized, "only members may deliver group keys"),
+            ReparentGroupOp o => Reparent(s, signer, o),
+            TransferOwnershipOp o => s.Group(o.Group)!.Owner != signer
+                ? new(RejectCode.Unauthorized, $"only the owner of {o.Group} may transfer its ownership")
+                : RequireDirect(s, o.Group, o.NewOwner),
             _ => new(RejectCode.Malformed, $"unknown op {op.GetType().Name}"),
         };
     }
@@ -196,6 +200,37 @@ internal static class Authorizer
                 return RequireCapability(s, o.Group, signer, Capabilities.CanManageMetadata);
         }
     }
+
+    private static Rejection? Reparent(GovernanceState s, PublicKey signer, ReparentGroupOp o)
+    {
+        if (s.Group(o.Group)!.Parent is null)
+        {
+            return new(RejectCode.Unauthorized, "the namespace root has no parent to change");
+        }
+
+        if (!s.GroupExists(o.NewParent))
+        {
+            return new(RejectCode.NotFound, $"new parent {o.NewParent} does not exist");
+        }
+
+        if (RequireAdmin(s, s.Namespace, signer) is { } notAdmin)
+        {
+            return notAdmin;
+        }
+
+        if (o.NewParent == o.Group || s.Ancestors(o.NewParent).Contains(o.Group))
+        {
+            return new(RejectCode.ReparentCycle, $"{o.NewParent} is {o.Group} or one of its descendants");
+        }
+
+        return s.Ancestors(o.NewParent).Count() + 1 + SubtreeHeight(s, o.Group, 0) >= GovernanceDefaults.MaxDepth
+            ? new(RejectCode.TooDeep, $"groups nest at most {GovernanceDefaults.MaxDepth} deep")
+            : null;
+    }
+
+    /// <summary>Levels below <paramref name="group"/> (0 for a leaf), bounded by the depth limit.</summary>
+    internal static int SubtreeHeight(GovernanceState s, GroupId group, int depth) =>
+        depth >= GovernanceDefaults.MaxDepth ? 0 : s.Children(group).Select(c => 1 + SubtreeHeight(s, c, depth + 1)).DefaultIfEmpty(0).Max();
 
     private static Rejection? Join(GovernanceState s, PublicKey signer, JoinWithInvitationOp o)
     {

@@ -86,6 +86,15 @@ internal static class Effects
                 }
 
                 break;
+            case ReparentGroupOp o when s.Group(o.Group) is { Parent: { } old } record && old != o.NewParent && s.GroupExists(o.NewParent)
+                && o.NewParent != o.Group && !s.Ancestors(o.NewParent).Contains(o.Group):
+                // Re-checked here: two concurrent reparents, each fine at its own cut, could close a
+                // loop; the fold order is canonical, so every node skips the same (later) one.
+                s.MoveGroup(o.Group, old, record with { Parent = o.NewParent });
+                break;
+            case TransferOwnershipOp o when s.Group(o.Group) is { } record && s.Member(o.Group, o.NewOwner) is not null:
+                s.PutGroup(o.Group, record with { Owner = o.NewOwner });
+                break;
             default:
                 // KeyDelivery changes only node-local keyrings; other ops whose target vanished concurrently are no-ops.
                 break;

@@ -75,6 +75,13 @@ public sealed class GovernanceState
         }
     }
 
+    /// <summary>Swaps the parent edge in one step: no state where the group has no parent.</summary>
+    internal void MoveGroup(GroupId group, GroupId oldParent, GroupRecord record)
+    {
+        Delete(Key(RecordKind.Child, oldParent, group));
+        PutGroup(group, record);
+    }
+
     internal void SetVisibility(GroupId group, Visibility value) => Put(Key(RecordKind.Visibility, group), [(byte)value]);
 
     internal void SetDefaultVisibility(GroupId group, Visibility value) => Put(Key(RecordKind.DefaultVisibility, group), [(byte)value]);

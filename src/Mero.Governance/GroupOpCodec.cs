@@ -33,6 +33,8 @@ internal static class GroupOpCodec
             17 => new SetUpgradeTargetOp(r.ReadId<IdKinds.Group>(), r.ReadId<IdKinds.Application>()),
             18 => new JoinWithInvitationOp(SignedInvitation.Read(ref r), ReadAgreementKey(ref r), r.ReadU64()),
             19 => new KeyDeliveryOp(r.ReadId<IdKinds.Group>(), ReadEnvelopes(ref r)),
+            20 => new ReparentGroupOp(r.ReadId<IdKinds.Group>(), r.ReadId<IdKinds.Group>()),
+            21 => new TransferOwnershipOp(r.ReadId<IdKinds.Group>(), r.ReadId<IdKinds.PublicKey>()),
             _ => throw new BorshException($"unknown group op variant {tag}"),
         };
     }

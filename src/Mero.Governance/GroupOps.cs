@@ -254,3 +254,29 @@ public sealed record KeyDeliveryOp(GroupId Group, IReadOnlyList<KeyEnvelope> Key
         GroupOpCodec.WriteEnvelopes(w, Keys);
     }
 }
+
+/// <summary>
+/// Moves a subgroup (with its subtree) under another group of the namespace in one op (upstream's
+/// GroupReparented): a namespace admin signs it; the root cannot move and no cycle may form.
+/// A root op like upstream's: every member must see the tree change, not only holders of the group's key.
+/// </summary>
+public sealed record ReparentGroupOp(GroupId Group, GroupId NewParent) : GroupOp
+{
+    public override GroupId? Target => Group;
+
+    public override bool IsRootOp => true;
+
+    internal override byte Tag => 20;
+
+    internal override void WriteFields(BorshWriter w) => w.WriteId(Group).WriteId(NewParent);
+}
+
+/// <summary>The owner hands the group to a direct member, who becomes owner; the old owner stays a regular member with its role.</summary>
+public sealed record TransferOwnershipOp(GroupId Group, PublicKey NewOwner) : GroupOp
+{
+    public override GroupId? Target => Group;
+
+    internal override byte Tag => 21;
+
+    internal override void WriteFields(BorshWriter w) => w.WriteId(Group).WriteId(NewOwner);
+}

@@ -23,6 +23,7 @@ public enum RejectCode
     InvitationUsed,
     MissingGroupKey,
     TooDeep,
+    ReparentCycle,
 }
 
 public sealed record Rejection(RejectCode Code, string Message)

@@ -74,6 +74,22 @@ public static class GovernanceApi
             }));
         admin.MapPost("/groups/{id}/leave", (string id, GovernanceService gov, CancellationToken ct) =>
             WithGroup(id, async g => HttpJson.Data(new LeaveGroupResponseData(g.ToString(), (await gov.LeaveGroupAsync(g, ct).ConfigureAwait(false)).ToString()))));
+        // Reparent, metadata (upstream's routes) and ownership transfer (docs/governance.md "Structure and metadata").
+        admin.MapPost("/groups/{id}/reparent", Reparent);
+        admin.MapGet("/groups/{id}/metadata", (string id, GovernanceService gov, CancellationToken ct) =>
+            WithGroup(id, g => GetMetadata(gov, g, MetadataTarget.Group, [], ct)));
+        admin.MapPut("/groups/{id}/metadata", (string id, HttpRequest request, GovernanceService gov, CancellationToken ct) =>
+            SetMetadata(id, null, request, gov, MetadataTarget.Group, ct));
+        admin.MapGet("/groups/{id}/members/{identity}/metadata", (string id, string identity, GovernanceService gov, CancellationToken ct) =>
+            WithMember(id, identity, (g, member) => GetMetadata(gov, g, MetadataTarget.Member, member.ToArray(), ct)));
+        admin.MapPut("/groups/{id}/members/{identity}/metadata", (string id, string identity, HttpRequest request, GovernanceService gov, CancellationToken ct) =>
+            SetMetadata(id, identity, request, gov, MetadataTarget.Member, ct));
+        admin.MapGet("/groups/{id}/contexts/{context}/metadata", (string id, string context, GovernanceService gov, CancellationToken ct) =>
+            WithContext(id, context, (g, c) => GetMetadata(gov, g, MetadataTarget.Context, c.ToArray(), ct)));
+        admin.MapPut("/groups/{id}/contexts/{context}/metadata", (string id, string context, HttpRequest request, GovernanceService gov, CancellationToken ct) =>
+            SetMetadata(id, context, request, gov, MetadataTarget.Context, ct));
+        // Not an upstream route (upstream has the TransferOwnership op but no endpoint for it).
+        admin.MapPost("/groups/{id}/transfer-ownership", TransferOwnership);
         admin.MapPost("/contexts/{id}/join", (string id, GovernanceService gov, CancellationToken ct) =>
         {
             if (!HttpJson.TryParseId<IdKinds.Context>(id, out var context, out var error))
@@ -271,6 +287,99 @@ public static class GovernanceApi
             await gov.SetCapabilitiesAsync(g, member, (Capabilities)body.Capabilities, ct).ConfigureAwait(false);
             return Results.Json(new EmptyResponse(), ApiJson.Options);
         }).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> Reparent(string id, HttpRequest request, GovernanceService gov, CancellationToken ct)
+    {
+        var (body, error) = await HttpJson.ReadBodyAsync<ReparentGroupRequest>(request, ct).ConfigureAwait(false);
+        if (body is null)
+        {
+            return error!;
+        }
+
+        if (!HttpJson.TryParseId<IdKinds.Group>(body.NewParentId ?? "", out var parent, out var parentError))
+        {
+            return parentError!;
+        }
+
+        return await WithGroup(id, async g => Results.Json(
+            new ReparentGroupResponse(await gov.ReparentGroupAsync(g, parent, ct).ConfigureAwait(false)),
+            ApiJson.Options)).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> TransferOwnership(string id, HttpRequest request, GovernanceService gov, CancellationToken ct)
+    {
+        var (body, error) = await HttpJson.ReadBodyAsync<TransferOwnershipRequest>(request, ct).ConfigureAwait(false);
+        if (body is null)
+        {
+            return error!;
+        }
+
+        return await WithMember(id, body.NewOwner ?? "", async (g, owner) =>
+        {
+            await gov.TransferOwnershipAsync(g, owner, ct).ConfigureAwait(false);
+            return HttpJson.Data(new GroupOwnerData(g.ToString(), owner.ToString()));
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> GetMetadata(GovernanceService gov, GroupId group, MetadataTarget kind, byte[] target, CancellationToken ct)
+    {
+        var record = await gov.GetMetadataAsync(group, kind, target, ct).ConfigureAwait(false);
+        return Results.Json(new GetMetadataResponse(record is null ? null : new MetadataRecordDto(record.Name, record.Data)), ApiJson.Options);
+    }
+
+    /// <summary>PUT of a metadata record; <paramref name="target"/> is the member key or context id (null for the group).</summary>
+    private static async Task<IResult> SetMetadata(string id, string? target, HttpRequest request, GovernanceService gov, MetadataTarget kind, CancellationToken ct)
+    {
+        var (body, error) = await HttpJson.ReadBodyAsync<SetMetadataRequest>(request, ct).ConfigureAwait(false);
+        if (body is null)
+        {
+            return error!;
+        }
+
+        byte[] targetId = [];
+        if (kind == MetadataTarget.Member)
+        {
+            if (!HttpJson.TryParseId<IdKinds.PublicKey>(target ?? "", out var member, out var memberError))
+            {
+                return memberError!;
+            }
+
+            targetId = member.ToArray();
+        }
+        else if (kind == MetadataTarget.Context)
+        {
+            if (!HttpJson.TryParseId<IdKinds.Context>(target ?? "", out var context, out var contextError))
+            {
+                return contextError!;
+            }
+
+            targetId = context.ToArray();
+        }
+
+        var data = body.Data ?? new Dictionary<string, string>();
+        if (data.Values.Any(v => v is null))
+        {
+            return HttpJson.Error(StatusCodes.Status400BadRequest, "data values must be strings");
+        }
+
+        return await WithGroup(id, async g =>
+        {
+            await gov.SetMetadataAsync(g, kind, targetId, body.Name, data, ct).ConfigureAwait(false);
+            return Results.Json(new EmptyResponse(), ApiJson.Options);
+        }).ConfigureAwait(false);
+    }
+
+    private static Task<IResult> WithContext(string id, string context, Func<GroupId, ContextId, Task<IResult>> body)
+    {
+        if (!HttpJson.TryParseId<IdKinds.Group>(id, out var group, out var error))
+        {
+            return Task.FromResult(error!);
+        }
+
+        return HttpJson.TryParseId<IdKinds.Context>(context, out var c, out var contextError)
+            ? Guard(() => body(group, c))
+            : Task.FromResult(contextError!);
     }
 
     public static bool TryParseRole(string text, out GroupRole role) =>

@@ -221,6 +221,11 @@ public sealed partial class CommandFactory
             command.Add(sub);
         }
 
+        foreach (var sub in GroupStructureCommands())
+        {
+            command.Add(sub);
+        }
+
         return command;
     }
 

@@ -134,10 +134,48 @@ public sealed class NamespaceFlowTests
 
         Assert.False((await MembersAsync(node1, ns)).ContainsKey(member2));
 
+        // The leaver stops following the namespace's context on the network too: its topic is
+        // dropped, and a write on node1 no longer reaches it (before the leave it did within seconds).
+        deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline && !node2.Output.Contains($"stopped following context {context}", StringComparison.Ordinal))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Contains($"stopped following context {context}", node2.Output, StringComparison.Ordinal);
+        await MeroctlAsync(node1, "call", "set", "--context", context, "--args", "{\"key\":\"after-leave\",\"value\":\"x\"}");
+        Assert.Equal("x", await EventuallyGetAsync(node1, context, "after-leave"));
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Null(await GetOnceAsync(node2, context, "after-leave"));
+        Assert.Equal("b", await GetOnceAsync(node2, context, "from2"));
+
+        // Structure and metadata on node1: reparent under a second group (a cycle is refused),
+        // group metadata set and read back, ownership of a group moves only to a member.
+        var group2 = Json((await MeroctlAsync(node1, "namespace", "create-group", ns, "--alias", "ops", "--output-format", "json")).Stdout).GetProperty("groupId").GetString()!;
+        Assert.True(Json((await MeroctlAsync(node1, "group", "reparent", group, group2, "--output-format", "json")).Stdout).GetProperty("reparented").GetBoolean());
+        Assert.Equal([group], await SubgroupsAsync(node1, group2));
+        Assert.False(Json((await MeroctlAsync(node1, "group", "reparent", group, group2, "--output-format", "json")).Stdout).GetProperty("reparented").GetBoolean());
+        var cycle = await MeroctlAsync(node1, expectedExit: 1, "group", "reparent", group2, group);
+        Assert.Contains("ReparentCycle", cycle.Stderr, StringComparison.Ordinal);
+        await MeroctlAsync(node1, "group", "metadata", "set", group, "--name", "Engineering", "--set", "tier=gold", "--set", "region=eu");
+        await MeroctlAsync(node1, "group", "metadata", "set", group, "--unset", "region");
+        var metadata = Json((await MeroctlAsync(node1, "group", "metadata", "get", group, "--output-format", "json")).Stdout).GetProperty("data");
+        Assert.Equal("Engineering", metadata.GetProperty("name").GetString());
+        Assert.Equal("{\"tier\":\"gold\"}", metadata.GetProperty("data").GetRawText());
+        // Bad input on the routes: clear 400/404 and nothing changed.
+        var badParent = await node1.Http.SendJsonAsync(HttpMethod.Post, $"/admin-api/groups/{group}/reparent", new { newParentId = "nope" }, expectedStatus: 400);
+        Assert.Contains("not a valid", badParent.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await node1.Http.SendJsonAsync(HttpMethod.Put, $"/admin-api/groups/{group}/metadata", new { data = new Dictionary<string, string?> { ["k"] = null } }, expectedStatus: 400);
+        await node1.Http.SendJsonAsync(HttpMethod.Get, $"/admin-api/groups/{context}/metadata", expectedStatus: 404);
+        await node1.Http.SendJsonAsync(HttpMethod.Get, $"/admin-api/groups/{group}/contexts/{context}/metadata", expectedStatus: 404);
+        Assert.Equal("{\"tier\":\"gold\"}", (await node1.Http.SendJsonAsync(HttpMethod.Get, $"/admin-api/groups/{group}/metadata")).GetProperty("data").GetProperty("data").GetRawText());
+        var notMember = await MeroctlAsync(node1, expectedExit: 1, "group", "transfer-ownership", group, member2);
+        Assert.Contains("NotFound", notMember.Stderr, StringComparison.Ordinal);
+
         // The owner may not leave; a group delete and a namespace delete on node1 (local teardown).
         var ownerLeave = await MeroctlAsync(node1, expectedExit: 1, "namespace", "leave", ns);
         Assert.Contains("owner", ownerLeave.Stderr, StringComparison.Ordinal);
-        Assert.Contains("Group deleted", (await MeroctlAsync(node1, "group", "delete", group)).Stdout, StringComparison.Ordinal);
+        Assert.Contains("Group deleted", (await MeroctlAsync(node1, "group", "delete", group2)).Stdout, StringComparison.Ordinal);
         Assert.Empty(await SubgroupsAsync(node1, ns));
         await MeroctlAsync(node2, expectedExit: 1, "namespace", "delete", ns);
         Assert.Contains("Namespace deleted", (await MeroctlAsync(node1, "namespace", "delete", ns)).Stdout, StringComparison.Ordinal);
@@ -168,6 +206,12 @@ public sealed class NamespaceFlowTests
         }
 
         return value;
+    }
+
+    private static async Task<string?> GetOnceAsync(MerodProcess node, string context, string key)
+    {
+        var rpc = await node.Http.ExecuteAsync(context, "get", new { key });
+        return rpc.TryGetProperty("result", out var result) && result.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.String ? output.GetString() : null;
     }
 
     private static async Task<Dictionary<string, string>> MembersAsync(MerodProcess node, string ns) =>

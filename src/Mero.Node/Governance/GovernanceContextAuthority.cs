@@ -30,6 +30,13 @@ public sealed class GovernanceContextAuthority(GovernanceService governance) : I
         return ValueTask.FromResult(governance.IsGovernedContext(context));
     }
 
+    /// <summary>Followed on the network only while its namespace is followed (not after a leave).</summary>
+    public ValueTask<bool> IsFollowedAsync(ContextId context, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(governance.NamespaceOfContext(context) is not null);
+    }
+
     public async ValueTask<WriteVerdict> AuthorizeWriteAsync(ContextId context, PublicKey author, IReadOnlyList<Hash>? governanceHeads, CancellationToken ct)
     {
         if (await LocateAsync(context, ct).ConfigureAwait(false) is not { } ns)

@@ -7,7 +7,7 @@ namespace Mero.Node.Governance;
 /// <summary>
 /// Subgroups, leaving and deleting (upstream's routes and rules, docs/governance.md "Leave and delete").
 /// Leave publishes a self-signed LeaveGroup; a namespace leave then stops following the namespace
-/// (no topic, no heartbeat, no catch-up served) while its contexts stay known as governed, so
+/// (no topic, no heartbeat, no catch-up served; replication drops its contexts' topics too) while its contexts stay known as governed, so
 /// writes to them are refused (NotMember) rather than turning into local forks. Delete is a local
 /// teardown by a root admin: the namespace's governance rows and this node's copies of its contexts go.
 /// </summary>
@@ -171,6 +171,15 @@ public sealed partial class GovernanceService
             }
 
             _store.Commit(batch);
+        }
+
+        // Its contexts go quiet on the network too: replication drops their topics and heartbeats.
+        foreach (var (context, home) in _contextHomes)
+        {
+            if (home == ns)
+            {
+                _outbox?.Post(new Mero.Node.Replication.ReplicationNotice.ContextUnfollowed(context));
+            }
         }
 
         if (_router is { } router)

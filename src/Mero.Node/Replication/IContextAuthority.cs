@@ -34,6 +34,12 @@ public interface IContextAuthority
     ValueTask<bool> IsGovernedAsync(ContextId context, CancellationToken ct);
 
     /// <summary>
+    /// True if this node should follow the context on the network. Governed is not enough: a
+    /// context of a namespace this node left stays governed (its writes refused) but unfollowed.
+    /// </summary>
+    ValueTask<bool> IsFollowedAsync(ContextId context, CancellationToken ct) => IsGovernedAsync(context, ct);
+
+    /// <summary>
     /// Checks <paramref name="author"/> against the context's group at the governance cut
     /// <paramref name="governanceHeads"/> (the namespace DAG heads the author had seen), or at
     /// this node's live state when null.

@@ -10,6 +10,9 @@ public abstract record ReplicationNotice
 
     /// <summary>This node joined (or created) a context: follow its topic and fetch its state.</summary>
     public sealed record ContextFollowed(ContextId ContextId) : ReplicationNotice;
+
+    /// <summary>This node left (or deleted) the context's namespace: drop its topic and heartbeats.</summary>
+    public sealed record ContextUnfollowed(ContextId ContextId) : ReplicationNotice;
 }
 
 /// <summary>

@@ -121,7 +121,7 @@ public sealed partial class ReplicationService : BackgroundService
     {
         foreach (var context in _contexts.List())
         {
-            if (!_followed.ContainsKey(context.Id) && await _authority!.IsGovernedAsync(context.Id, ct).ConfigureAwait(false))
+            if (!_followed.ContainsKey(context.Id) && await _authority!.IsFollowedAsync(context.Id, ct).ConfigureAwait(false))
             {
                 await FollowAsync(context.Id, ct).ConfigureAwait(false);
             }
@@ -138,6 +138,21 @@ public sealed partial class ReplicationService : BackgroundService
         await _transport!.SubscribeAsync(TopicOf(context), ct).ConfigureAwait(false);
         LogFollowing(_logger, context.ToString());
         _ = InitialSyncAsync(context, ct);
+    }
+
+    /// <summary>
+    /// After a namespace leave or delete: no topic, no heartbeat; gossip still in flight is
+    /// dropped by the receive loop, which only takes followed contexts.
+    /// </summary>
+    private async Task StopFollowingAsync(ContextId context, CancellationToken ct)
+    {
+        if (!_followed.TryRemove(context, out _))
+        {
+            return;
+        }
+
+        await _transport!.UnsubscribeAsync(TopicOf(context), ct).ConfigureAwait(false);
+        LogUnfollowed(_logger, context.ToString());
     }
 
     /// <summary>After a join or a restart: ask whoever shares the topic until one answers.</summary>
@@ -174,8 +189,11 @@ public sealed partial class ReplicationService : BackgroundService
                     case ReplicationNotice.OpCommitted committed:
                         await PublishAsync(committed.Op, ct).ConfigureAwait(false);
                         break;
-                    case ReplicationNotice.ContextFollowed followed when await _authority!.IsGovernedAsync(followed.ContextId, ct).ConfigureAwait(false):
+                    case ReplicationNotice.ContextFollowed followed when await _authority!.IsFollowedAsync(followed.ContextId, ct).ConfigureAwait(false):
                         await FollowAsync(followed.ContextId, ct).ConfigureAwait(false);
+                        break;
+                    case ReplicationNotice.ContextUnfollowed unfollowed:
+                        await StopFollowingAsync(unfollowed.ContextId, ct).ConfigureAwait(false);
                         break;
                 }
             }
@@ -346,6 +364,9 @@ public sealed partial class ReplicationService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "following context {ContextId}")]
     private static partial void LogFollowing(ILogger logger, string contextId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopped following context {ContextId}")]
+    private static partial void LogUnfollowed(ILogger logger, string contextId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "op of {ContextId} not published: this node holds no key for it yet")]
     private static partial void LogNoKey(ILogger logger, string contextId);

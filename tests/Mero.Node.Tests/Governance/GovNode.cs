@@ -65,6 +65,9 @@ internal sealed class GovNode : IAsyncDisposable
 
     public RecordingContexts Contexts { get; private set; } = null!;
 
+    /// <summary>What governance tells replication (follow / unfollow contexts); nothing drains it here.</summary>
+    public ReplicationOutbox Outbox { get; private set; } = null!;
+
     public static GovernanceOptions Options { get; } = new()
     {
         HeartbeatInterval = TimeSpan.FromMilliseconds(150),
@@ -88,7 +91,8 @@ internal sealed class GovNode : IAsyncDisposable
         var replication = new ReplicationNetwork();
         replication.Attach(_router);
         Contexts = new RecordingContexts();
-        Service = new GovernanceService(Store, Contexts, replication, TimeProvider.System, NullLoggerFactory.Instance, Options);
+        Outbox = new ReplicationOutbox();
+        Service = new GovernanceService(Store, Contexts, replication, TimeProvider.System, NullLoggerFactory.Instance, Options, Outbox);
         Authority = new GovernanceContextAuthority(Service);
         await Service.StartAsync(CancellationToken.None);
     }
