@@ -44,6 +44,8 @@ public sealed class CrdtStateVerifierTests : IDisposable
             t.RegisterSet(t.Child(CollectionRef.Root, "title"u8, CrdtKind.Register), "T"u8.ToArray());
             t.Child(CollectionRef.Root, "empty"u8, CrdtKind.Map);
             t.TextInsert(t.Child(CollectionRef.Root, "doc"u8, CrdtKind.Text), 0, "hello");
+            t.MapInsert(t.Create(CrdtKind.Map), "fresh"u8, "1"u8);
+            t.SetInsert(t.CreateWithId(CrdtKind.Set, Hash.FromBytes(Enumerable.Repeat((byte)9, 32).ToArray())), "pinned"u8);
         });
         Check(replica);
 
@@ -102,8 +104,21 @@ public sealed class CrdtStateVerifierTests : IDisposable
                     b.Apply(delta);
                 }
 
+                // State built by leaf merges (hash-tree sync) rather than actions.
+                var c = New(3);
+                var leaves = a.Read(t => t.ReadSubtreeLeaves(default));
+                c.Execute(t =>
+                {
+                    foreach (var leaf in leaves)
+                    {
+                        t.MergeLeaf(leaf with { Context = c.Context });
+                    }
+                });
+
                 Check(a);
                 Check(b);
+                Check(c);
+                Assert.Equal(a.Root, c.Root);
             },
             iter: 40);
 
