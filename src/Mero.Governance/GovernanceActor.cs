@@ -120,6 +120,14 @@ public sealed partial class GovernanceActor : IAsyncDisposable
             return removed;
         }, ct);
 
+    /// <summary>Key recovery, requester side: keeps a key a sync peer wrapped for this node (see <see cref="GovernanceEngine.AcceptRecoveredKey"/>).</summary>
+    public Task<bool> AcceptRecoveredKeyAsync(GroupId ns, GroupId group, Hash keyId, byte[] envelope, CancellationToken ct = default) =>
+        Ask(batch =>
+        {
+            var engine = Engine(ns, null);
+            return Observe(engine, () => engine.AcceptRecoveredKey(group, keyId, envelope, batch));
+        }, ct);
+
     /// <summary>Runs a read against an engine on the loop (no writes).</summary>
     public Task<T> QueryAsync<T>(GroupId ns, Func<GovernanceEngine, T> query, CancellationToken ct = default) =>
         Ask(_ => query(Engine(ns, null)), ct);

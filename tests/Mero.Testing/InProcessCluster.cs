@@ -116,7 +116,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             ServerEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
             Replication = _replication,
         });
-        builder.Services.AddSingleton<IContextAuthority>(Authority);
+        builder.Services.AddSingleton(Authority.For(ClusterNode.KeyOf(ClusterNode.SeedOf(index))));
         var host = builder.Build();
         var router = new TopicRouter(transport, host.Services.GetRequiredService<ILoggerFactory>().CreateLogger<TopicRouter>());
         network.Attach(router);
@@ -226,9 +226,11 @@ public sealed class ClusterNode(int index, string peer, IHost host, TopicRouter 
     public IReplicationTransport Transport => transport;
 
     /// <summary>The node's member identity, derived from its index so a restarted node keeps it.</summary>
-    public byte[] MemberSeed { get; } = Hashing.Sha256(Encoding.UTF8.GetBytes("cluster-member-" + index)).ToArray();
+    public byte[] MemberSeed { get; } = SeedOf(index);
 
     public PublicKey MemberKey => KeyOf(MemberSeed);
+
+    public static byte[] SeedOf(int index) => Hashing.Sha256(Encoding.UTF8.GetBytes("cluster-member-" + index)).ToArray();
 
     public ContextManager Contexts => host.Services.GetRequiredService<ContextManager>();
 
@@ -244,7 +246,7 @@ public sealed class ClusterNode(int index, string peer, IHost host, TopicRouter 
             : throw new InvalidOperationException($"{method} failed on node{Index}: {report.Outcome.Error}");
     }
 
-    private static PublicKey KeyOf(byte[] seed)
+    public static PublicKey KeyOf(byte[] seed)
     {
         using var key = Ed25519KeyPair.FromSeed(seed);
         return key.PublicKey;

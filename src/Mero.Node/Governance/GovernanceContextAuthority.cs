@@ -86,6 +86,31 @@ public sealed class GovernanceContextAuthority(GovernanceService governance) : I
         return await governance.Actor.QueryAsync(ns, e => e.State.ContextMembers(context).ToList(), ct).ConfigureAwait(false);
     }
 
+    public async ValueTask<KeyScope?> KeyScopeAsync(ContextId context, CancellationToken ct)
+    {
+        if (await LocateAsync(context, ct).ConfigureAwait(false) is not { } ns)
+        {
+            return null;
+        }
+
+        return await governance.Actor.QueryAsync(ns, e => e.State.ContextGroup(context) is { } g ? new KeyScope(ns, g, e.Identity.PublicKey) : null, ct).ConfigureAwait(false);
+    }
+
+    public async ValueTask<(byte[] Envelope, PublicKey Responder)> WrapKeyAsync(GroupId namespaceId, GroupId group, PublicKey requester, Hash keyId, CancellationToken ct)
+    {
+        // Only namespaces this node follows: asking about any other must not create an engine for it.
+        if (!governance.Follows(namespaceId))
+        {
+            return ([], default);
+        }
+
+        return await governance.Actor.QueryAsync(namespaceId, e => (e.WrapKeyForMember(group, requester, keyId), e.Identity.PublicKey), ct).ConfigureAwait(false);
+    }
+
+    public async ValueTask<bool> AcceptKeyAsync(GroupId namespaceId, GroupId group, Hash keyId, byte[] envelope, CancellationToken ct) =>
+        governance.Follows(namespaceId)
+        && await governance.Actor.AcceptRecoveredKeyAsync(namespaceId, group, keyId, envelope, ct).ConfigureAwait(false);
+
     /// <summary>The verdict for one author at one state (public for tests).</summary>
     public static WriteVerdict Verdict(GovernanceState state, ContextId context, PublicKey author)
     {

@@ -16,6 +16,9 @@ public enum WriteVerdict
     Unknown,
 }
 
+/// <summary>Where a key request for a context goes: its namespace, its group, and this node's member key there.</summary>
+public sealed record KeyScope(GroupId NamespaceId, GroupId GroupId, PublicKey Requester);
+
 /// <summary>A symmetric key sealing a context's deltas; <see cref="KeyId"/> travels in clear so receivers pick the key.</summary>
 public sealed record ContextKey(Hash KeyId, byte[] Key);
 
@@ -48,4 +51,16 @@ public interface IContextAuthority
 
     /// <summary>Member keys of the context (joined, any role) — peers a sync may serve.</summary>
     ValueTask<IReadOnlyList<PublicKey>> MembersAsync(ContextId context, CancellationToken ct);
+
+    /// <summary>Key recovery, asking side: the scope to name in a key request; null when not governed.</summary>
+    ValueTask<KeyScope?> KeyScopeAsync(ContextId context, CancellationToken ct);
+
+    /// <summary>
+    /// Key recovery, answering side: the key wrapped for the requester, and this node's member key
+    /// as the responder; an empty envelope for anything not served (no membership oracle).
+    /// </summary>
+    ValueTask<(byte[] Envelope, PublicKey Responder)> WrapKeyAsync(GroupId namespaceId, GroupId group, PublicKey requester, Hash keyId, CancellationToken ct);
+
+    /// <summary>Key recovery, asking side: keeps the key if the envelope opens to it; true when it is held afterwards.</summary>
+    ValueTask<bool> AcceptKeyAsync(GroupId namespaceId, GroupId group, Hash keyId, byte[] envelope, CancellationToken ct);
 }

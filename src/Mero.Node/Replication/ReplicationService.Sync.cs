@@ -36,6 +36,8 @@ public sealed partial class ReplicationService
                 return false;
             }
 
+            // A key noted missing since the last round comes first: what follows may be sealed under it.
+            await RecoverMissingKeyAsync(context, peer, ct).ConfigureAwait(false);
             var unknown = heads.DagHeads.Where(h => !_contexts.Knows(context, h)).ToList();
             if (unknown.Count == 0)
             {
@@ -53,6 +55,12 @@ public sealed partial class ReplicationService
             }
 
             await CatchUpAsync(context, peer, party, unknown, ct).ConfigureAwait(false);
+            if (await RecoverMissingKeyAsync(context, peer, ct).ConfigureAwait(false))
+            {
+                // Some ops came sealed under a key learned just now: fetch them again.
+                await CatchUpAsync(context, peer, party, [.. heads.DagHeads.Where(h => !_contexts.Knows(context, h))], ct).ConfigureAwait(false);
+            }
+
             if (heads.DagHeads.Any(h => !_contexts.Knows(context, h)))
             {
                 // The peer could not send every op (some it knows only as snapshot checkpoints).
@@ -194,7 +202,7 @@ public sealed partial class ReplicationService
                     throw new InvalidDataException($"snapshot larger than {_options.MaxSnapshotBytes} bytes");
                 }
 
-                var key = await _authority!.KeyAsync(context, SnapshotCodec.KeyIdOf(page.Payload), ct).ConfigureAwait(false)
+                var key = await PageKeyAsync(context, peer, SnapshotCodec.KeyIdOf(page.Payload), ct).ConfigureAwait(false)
                     ?? throw new InvalidDataException("snapshot sealed under a key this node does not hold");
 
                 // Opening a page (decrypt, decompress, parse, write) overlaps the request for the next one.
@@ -217,6 +225,20 @@ public sealed partial class ReplicationService
         LastSnapshot = new SnapshotStats(context, received.RecordCount, total, wireBytes, _time.GetElapsedTime(started), fetchedAt, installed);
         LogSnapshot(_logger, context.ToString(), peer, received.RecordCount, total, installed);
         return installed;
+    }
+
+    /// <summary>The key a page names, recovered from the serving peer when this node lacks it.</summary>
+    private async Task<ContextKey?> PageKeyAsync(ContextId context, string peer, Hash keyId, CancellationToken ct)
+    {
+        if (await _authority!.KeyAsync(context, keyId, ct).ConfigureAwait(false) is { } key)
+        {
+            return key;
+        }
+
+        NoteMissingKey(context, keyId);
+        return await RecoverMissingKeyAsync(context, peer, ct).ConfigureAwait(false)
+            ? await _authority.KeyAsync(context, keyId, ct).ConfigureAwait(false)
+            : null;
     }
 
     /// <summary>The last snapshot this node fetched (for operators and benchmarks).</summary>
@@ -290,21 +312,7 @@ public sealed partial class ReplicationService
                     return new SyncRefused("no key to seal the ops");
                 }
 
-                var found = new List<byte[]>();
-                var missing = new List<Hash>();
-                foreach (var id in deltas.DeltaIds)
-                {
-                    if (_contexts.GetOp(deltas.ContextId, id) is { } op)
-                    {
-                        found.Add(DeltaSealing.Seal(op, key).Encode());
-                    }
-                    else
-                    {
-                        missing.Add(id);
-                    }
-                }
-
-                return new DeltasResponse(found, missing);
+                return CollectOps(deltas.ContextId, deltas.DeltaIds, haves: null, key);
             case TreeNodeRequest or EntityPush:
                 return await AnswerTreeSyncAsync(request, ct).ConfigureAwait(false);
             case AncestorsRequest ancestors:
@@ -314,8 +322,10 @@ public sealed partial class ReplicationService
                 }
 
                 return await _authority!.CurrentKeyAsync(ancestors.ContextId, ct).ConfigureAwait(false) is { } sealing
-                    ? Ancestors(ancestors, sealing)
+                    ? CollectOps(ancestors.ContextId, ancestors.Wanted, ancestors.Haves, sealing)
                     : new SyncRefused("no key to seal the ops");
+            case GroupKeyRequest keyRequest:
+                return await AnswerKeyRequestAsync(keyRequest, ct).ConfigureAwait(false);
             case SnapshotRequest snapshot:
                 return await RefusalAsync(snapshot.ContextId, snapshot.PartyId, ct).ConfigureAwait(false)
                     ?? await SnapshotPageAsync(snapshot, ct).ConfigureAwait(false);
@@ -325,16 +335,17 @@ public sealed partial class ReplicationService
     }
 
     /// <summary>
-    /// The wanted ops, then their ancestors breadth first, up to one response's worth. The walk
-    /// stops at the requester's heads and skips ancestors older than the oldest of them that this
-    /// node knows: those are most likely known already, and if not the requester asks for them by id.
+    /// The wanted ops (ids this node lacks are listed as missing), then, when <paramref name="haves"/>
+    /// is given, their ancestors breadth first, up to one response's worth. The walk stops at the
+    /// requester's heads (<paramref name="haves"/>) and skips ancestors older than the oldest of them
+    /// that this node knows: those are most likely known already, and if not the requester asks for
+    /// them by id.
     /// </summary>
-    private DeltasResponse Ancestors(AncestorsRequest request, ContextKey key)
+    private DeltasResponse CollectOps(ContextId context, IReadOnlyList<Hash> wanted, IReadOnlyList<Hash>? haves, ContextKey key)
     {
-        var context = request.ContextId;
-        var haves = request.Haves.ToHashSet();
+        var stops = haves?.ToHashSet() ?? [];
         HybridTimestamp? cutoff = null;
-        foreach (var have in haves)
+        foreach (var have in stops)
         {
             if (_contexts.GetOp(context, have) is { } known && (cutoff is null || known.Hlc < cutoff))
             {
@@ -342,9 +353,9 @@ public sealed partial class ReplicationService
             }
         }
 
-        var explicitlyWanted = request.Wanted.ToHashSet();
-        var queue = new Queue<Hash>(request.Wanted);
-        var seen = new HashSet<Hash>(request.Wanted);
+        var explicitlyWanted = wanted.ToHashSet();
+        var queue = new Queue<Hash>(wanted);
+        var seen = new HashSet<Hash>(wanted);
         var found = new List<byte[]>();
         var missing = new List<Hash>();
         long bytes = 0;
@@ -368,9 +379,9 @@ public sealed partial class ReplicationService
             var encoded = DeltaSealing.Seal(op, key).Encode();
             found.Add(encoded);
             bytes += encoded.Length;
-            foreach (var parent in op.Parents)
+            foreach (var parent in haves is null ? [] : op.Parents)
             {
-                if (!haves.Contains(parent) && seen.Add(parent))
+                if (!stops.Contains(parent) && seen.Add(parent))
                 {
                     queue.Enqueue(parent);
                 }

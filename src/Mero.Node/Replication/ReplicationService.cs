@@ -218,6 +218,12 @@ public sealed partial class ReplicationService : BackgroundService
                     await _transport!.PublishAsync(TopicOf(context), heartbeat.Encode(), ct).ConfigureAwait(false);
                 }
             }
+            catch (System.Threading.Channels.ChannelClosedException)
+            {
+                // The network stopped first while the node shuts down: nothing left to announce to.
+                LogTransportClosed(_logger);
+                return;
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 LogPublishFailed(_logger, nameof(HashHeartbeat), ex.Message);
@@ -324,6 +330,7 @@ public sealed partial class ReplicationService : BackgroundService
         if (await _authority.KeyAsync(delta.ContextId, delta.KeyId, ct).ConfigureAwait(false) is not { } key)
         {
             LogDeferred(_logger, delta.ContextId.ToString(), delta.DeltaId.ToString(), "no key with that id yet");
+            NoteMissingKey(delta.ContextId, delta.KeyId);
             return null;
         }
 
@@ -342,6 +349,9 @@ public sealed partial class ReplicationService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "op of {ContextId} not published: this node holds no key for it yet")]
     private static partial void LogNoKey(ILogger logger, string contextId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "heartbeats stop: the network has shut down")]
+    private static partial void LogTransportClosed(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not publish {Notice}: {Reason}")]
     private static partial void LogPublishFailed(ILogger logger, string notice, string reason);

@@ -20,7 +20,7 @@ public class SyncMessageTests
         new AncestorsRequest(Context, Party, [H(3)], []),
         new SnapshotRequest(Context, Party, null, 256 * 1024),
         new SnapshotRequest(Context, Party, [1, 2, 3], 1),
-        new GroupKeyRequest(GroupId.FromBytes(Enumerable.Repeat((byte)5, 32).ToArray()), Party),
+        new GroupKeyRequest(GroupId.FromBytes(Enumerable.Repeat((byte)5, 32).ToArray()), GroupId.FromBytes(Enumerable.Repeat((byte)6, 32).ToArray()), Party, H(7)),
     };
 
     public static TheoryData<SyncResponse> Responses() => new()
@@ -29,7 +29,8 @@ public class SyncMessageTests
         new DeltasResponse([[1, 2, 3], []], [H(9)]),
         new SnapshotPage([5, 6, 7], 300, [1], H(4), [H(5), H(6)]),
         new SnapshotPage([], 0, null, H(4), []),
-        new GroupKeyResponse([1, 2, 3, 4]),
+        new GroupKeyResponse([1, 2, 3, 4], Party),
+        new GroupKeyResponse([], Party),
         new NotMaterialized(),
         new SyncRefused("not a member"),
     };

@@ -19,7 +19,7 @@ public abstract record SyncRequest
             DagHeadsRequest.VariantTag => new DagHeadsRequest(reader.ReadId<IdKinds.Context>(), reader.ReadId<IdKinds.PublicKey>()),
             DeltasRequest.VariantTag => DeltasRequest.ReadBody(ref reader),
             SnapshotRequest.VariantTag => SnapshotRequest.ReadBody(ref reader),
-            GroupKeyRequest.VariantTag => new GroupKeyRequest(reader.ReadId<IdKinds.Group>(), reader.ReadId<IdKinds.PublicKey>()),
+            GroupKeyRequest.VariantTag => new GroupKeyRequest(reader.ReadId<IdKinds.Group>(), reader.ReadId<IdKinds.Group>(), reader.ReadId<IdKinds.PublicKey>(), reader.ReadId<IdKinds.Hash>()),
             AncestorsRequest.VariantTag => AncestorsRequest.ReadBody(ref reader),
             TreeNodeRequest.VariantTag => TreeNodeRequest.ReadBody(ref reader),
             EntityPush.VariantTag => EntityPush.ReadBody(ref reader),
@@ -89,14 +89,19 @@ public sealed record SnapshotRequest(ContextId ContextId, PublicKey PartyId, byt
     }
 }
 
-/// <summary>Key recovery: the group key wrapped for the requester's member key.</summary>
-public sealed record GroupKeyRequest(GroupId GroupId, PublicKey Requester) : SyncRequest
+/// <summary>
+/// Key recovery inside the sync stream: the group key <see cref="KeyId"/> of <see cref="GroupId"/>
+/// (a group of namespace <see cref="NamespaceId"/>) wrapped for <see cref="Requester"/>, a member
+/// key. The request needs no proof of who asks: the answer is sealed to the requester's agreement
+/// key, so a false claim yields an envelope the caller cannot open.
+/// </summary>
+public sealed record GroupKeyRequest(GroupId NamespaceId, GroupId GroupId, PublicKey Requester, Hash KeyId) : SyncRequest
 {
     internal const byte VariantTag = 3;
 
     private protected override byte Tag => VariantTag;
 
-    private protected override void WriteBody(BorshWriter writer) => writer.WriteId(GroupId).WriteId(Requester);
+    private protected override void WriteBody(BorshWriter writer) => writer.WriteId(NamespaceId).WriteId(GroupId).WriteId(Requester).WriteId(KeyId);
 }
 
 /// <summary>

@@ -15,7 +15,7 @@ public abstract record SyncResponse
             DagHeadsResponse.VariantTag => DagHeadsResponse.ReadBody(ref reader),
             DeltasResponse.VariantTag => DeltasResponse.ReadBody(ref reader),
             SnapshotPage.VariantTag => SnapshotPage.ReadBody(ref reader),
-            GroupKeyResponse.VariantTag => new GroupKeyResponse(reader.ReadBytes(SyncProtocol.MaxKeyEnvelopeBytes)),
+            GroupKeyResponse.VariantTag => new GroupKeyResponse(reader.ReadBytes(SyncProtocol.MaxKeyEnvelopeBytes), reader.ReadId<IdKinds.PublicKey>()),
             NotMaterialized.VariantTag => new NotMaterialized(),
             SyncRefused.VariantTag => new SyncRefused(reader.ReadString(SyncProtocol.MaxReasonBytes)),
             TreeNodeResponse.VariantTag => TreeNodeResponse.ReadBody(ref reader),
@@ -107,13 +107,17 @@ public sealed record SnapshotPage(byte[] Payload, uint UncompressedLength, byte[
     }
 }
 
-public sealed record GroupKeyResponse(byte[] KeyEnvelope) : SyncResponse
+/// <summary>
+/// The wrapped key, or an empty envelope for every case the responder does not serve (not a
+/// member, unknown group or key, another namespace): no answer confirms or denies membership.
+/// </summary>
+public sealed record GroupKeyResponse(byte[] KeyEnvelope, PublicKey ResponderIdentity) : SyncResponse
 {
     internal const byte VariantTag = 3;
 
     private protected override byte Tag => VariantTag;
 
-    private protected override void WriteBody(BorshWriter writer) => writer.WriteBytes(KeyEnvelope);
+    private protected override void WriteBody(BorshWriter writer) => writer.WriteBytes(KeyEnvelope).WriteId(ResponderIdentity);
 }
 
 /// <summary>The responder knows the context's group but has not joined the context itself.</summary>
