@@ -75,6 +75,13 @@ public sealed partial class ContextManager
             return false;
         }
 
+        // Checked before the old state is cleared: a refused snapshot changes nothing here.
+        if (snapshot.Received.Verify(snapshot.RootHash) is { } reason)
+        {
+            LogSnapshotRefused(_logger, snapshot.ContextId.ToString(), reason);
+            return false;
+        }
+
         var prefix = snapshot.ContextId.ToArray();
         var end = StoreRange.EndOfPrefix(prefix);
         bool hasState;
@@ -111,6 +118,9 @@ public sealed partial class ContextManager
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Installed a snapshot of {ContextId}: {Records} records, root {Root}")]
     private static partial void LogSnapshotInstalled(ILogger logger, string contextId, long records, string root);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a snapshot of {ContextId}: {Reason}")]
+    private static partial void LogSnapshotRefused(ILogger logger, string contextId, string reason);
 }
 
 internal sealed record OpenSnapshotCommand(ContextId ContextId, CancellationToken Token) : ContextCommand<ContextSnapshotSource?>;

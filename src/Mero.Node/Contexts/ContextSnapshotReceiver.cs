@@ -1,5 +1,6 @@
 using Mero.Node.Replication;
 using Mero.Primitives;
+using Mero.State.Crdt;
 using Mero.Store;
 
 namespace Mero.Node.Contexts;
@@ -10,13 +11,17 @@ namespace Mero.Node.Contexts;
 /// known-id key into two more. Installing it is then three renames, and no part of the snapshot
 /// is held in memory. Items must arrive in the order a <see cref="SnapshotPager"/> sends them
 /// (records in key order, all inside the context, then op ids in id order); anything else throws
-/// <see cref="InvalidDataException"/>. Not thread-safe. Disposing deletes whatever was not installed.
+/// <see cref="InvalidDataException"/>. Records also stream through a <see cref="CrdtStateVerifier"/>,
+/// so the install can refuse state that does not hash to the root the sender claimed.
+/// Not thread-safe. Disposing deletes whatever was not installed.
 /// </summary>
 public sealed class ContextSnapshotReceiver : ISnapshotSink, IDisposable
 {
     private readonly StoreSortedFile _records;
     private readonly StoreSortedFile _checkpoints;
     private readonly StoreSortedFile _index;
+    private readonly CrdtStateVerifier _verifier;
+    private string? _refusal;
 
     internal ContextSnapshotReceiver(ContextId contextId, Func<StoreSortedFile> createFile)
     {
@@ -24,6 +29,7 @@ public sealed class ContextSnapshotReceiver : ISnapshotSink, IDisposable
         _records = createFile();
         _checkpoints = createFile();
         _index = createFile();
+        _verifier = new CrdtStateVerifier(contextId);
     }
 
     public ContextId ContextId { get; }
@@ -39,7 +45,42 @@ public sealed class ContextSnapshotReceiver : ISnapshotSink, IDisposable
             throw new InvalidDataException("snapshot record outside the context, or after its op ids");
         }
 
+        // The first reason to refuse is kept for the install; later records are no longer checked.
+        if (_refusal is null)
+        {
+            try
+            {
+                _verifier.Add(key, value);
+            }
+            catch (InvalidDataException ex)
+            {
+                _refusal = ex.Message;
+            }
+        }
+
         _records.Add(key, value);
+    }
+
+    /// <summary>
+    /// Null if the records hash to <paramref name="claimedRoot"/>, otherwise why not. Call once, after
+    /// the last record.
+    /// </summary>
+    internal string? Verify(Hash claimedRoot)
+    {
+        if (_refusal is not null)
+        {
+            return _refusal;
+        }
+
+        try
+        {
+            var root = _verifier.Finish();
+            return root == claimedRoot ? null : $"snapshot state hashes to root {root}, not the claimed {claimedRoot}";
+        }
+        catch (InvalidDataException ex)
+        {
+            return ex.Message;
+        }
     }
 
     public void AddKnownOp(Hash id) => ContextOpLog.AddCheckpoint(_checkpoints, _index, ContextId, id);

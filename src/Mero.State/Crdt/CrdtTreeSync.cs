@@ -102,14 +102,15 @@ public sealed record CrdtLeaf(ContextId Context, IReadOnlyList<CrdtPathStep> Pat
 /// <summary>Shape checks of a leaf record against the kind of its collection.</summary>
 internal static class CrdtTreeLimits
 {
-    public static void CheckRecord(CrdtKind kind, ReadOnlySpan<byte> itemKey, ReadOnlySpan<byte> record)
+    /// <summary>Throws <see cref="CrdtException"/> for a malformed record; without <paramref name="limitSize"/> any length passes (stored state is not bound by the leaf limit).</summary>
+    public static void CheckRecord(CrdtKind kind, ReadOnlySpan<byte> itemKey, ReadOnlySpan<byte> record, bool limitSize = true)
     {
         if (record.Length < CrdtEntry.HeaderSize)
         {
             throw new CrdtException($"a leaf record of {record.Length} bytes is shorter than its {CrdtEntry.HeaderSize}-byte header");
         }
 
-        if (record.Length > CrdtLeaf.MaxRecordBytes)
+        if (limitSize && record.Length > CrdtLeaf.MaxRecordBytes)
         {
             throw new CrdtException($"a leaf record of {record.Length} bytes exceeds the limit of {CrdtLeaf.MaxRecordBytes}");
         }

@@ -29,6 +29,8 @@ internal sealed class CrdtReplica(MeroStore store, PublicKey executor, TimeProvi
 
     public PublicKey Executor => executor;
 
+    public ContextId Context => _context;
+
     public Hash Root { get; private set; }
 
     /// <summary>Runs local operations in one transaction, commits, returns the encoded delta.</summary>
