@@ -29,8 +29,20 @@ public sealed partial class ContextManager
     private const string IncomingDirectory = "incoming";
 
     /// <summary>Freezes a context for a snapshot; null if this node has not joined it.</summary>
-    public Task<ContextSnapshotSource?> OpenSnapshotAsync(ContextId contextId, CancellationToken ct) =>
-        SendAsync(new OpenSnapshotCommand(contextId, ct), ct);
+    public async Task<ContextSnapshotSource?> OpenSnapshotAsync(ContextId contextId, CancellationToken ct)
+    {
+        var command = new OpenSnapshotCommand(contextId, ct);
+        try
+        {
+            return await SendAsync(command, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop may still open it for nobody: a store snapshot left pinned would outlive the store.
+            _ = command.Completion.Task.ContinueWith(static opened => opened.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+    }
 
     /// <summary>
     /// Starts receiving a snapshot into sorted files beside the store (same file system, so

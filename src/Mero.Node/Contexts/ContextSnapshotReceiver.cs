@@ -21,6 +21,8 @@ public sealed class ContextSnapshotReceiver : ISnapshotSink, IDisposable
     private readonly StoreSortedFile _checkpoints;
     private readonly StoreSortedFile _index;
     private readonly CrdtStateVerifier _verifier;
+    private readonly StoreSortedFile[] _files;
+    private bool _disposed;
     private string? _refusal;
 
     internal ContextSnapshotReceiver(ContextId contextId, Func<StoreSortedFile> createFile)
@@ -30,6 +32,7 @@ public sealed class ContextSnapshotReceiver : ISnapshotSink, IDisposable
         _checkpoints = createFile();
         _index = createFile();
         _verifier = new CrdtStateVerifier(contextId);
+        _files = [_records, _checkpoints, _index];
     }
 
     public ContextId ContextId { get; }
@@ -88,19 +91,34 @@ public sealed class ContextSnapshotReceiver : ISnapshotSink, IDisposable
     /// <summary>Moves the files into the store: records, then checkpoints and index together.</summary>
     internal void IngestInto(MeroStore store)
     {
-        _records.Finish();
-        _checkpoints.Finish();
-        _index.Finish();
-        store.Ingest(Column.State, _records);
-        store.Ingest(Column.Delta, _checkpoints, _index);
+        // The fetch that owns this receiver may give up (node stopping) while the context loop
+        // installs it: the files' native writers must never be used and released at once.
+        lock (_files)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _records.Finish();
+            _checkpoints.Finish();
+            _index.Finish();
+            store.Ingest(Column.State, _records);
+            store.Ingest(Column.Delta, _checkpoints, _index);
+        }
     }
 
     public void Dispose()
     {
-        foreach (var file in new[] { _records, _checkpoints, _index })
+        lock (_files)
         {
-            file.Dispose();
-            File.Delete(file.Path);
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (var file in _files)
+            {
+                file.Dispose();
+                File.Delete(file.Path);
+            }
         }
     }
 }

@@ -17,6 +17,9 @@ namespace Mero.Node.Replication;
 /// </summary>
 public sealed partial class ReplicationService
 {
+    /// <summary>Set once the service stops: no snapshot session may open after the sessions are closed.</summary>
+    private volatile bool _stopping;
+
     /// <summary>Sealed op bytes one ancestors answer carries at most (well under the response cap).</summary>
     private const long AncestorsResponseBudget = 4L * 1024 * 1024;
 
@@ -405,6 +408,11 @@ public sealed partial class ReplicationService
 
     private async Task<SyncResponse> SnapshotPageAsync(SnapshotRequest request, CancellationToken ct)
     {
+        if (_stopping)
+        {
+            return new SyncRefused("node is stopping");
+        }
+
         var now = _time.GetUtcNow();
         foreach (var (_, expired) in _sessions.Where(s => s.Value.ExpiresAt <= now).ToList())
         {
@@ -433,6 +441,13 @@ public sealed partial class ReplicationService
 
             session = new SnapshotSession(RandomNumberGenerator.GetBytes(16), request.PartyId, new SnapshotPager(source), now + _options.SnapshotSessionLifetime);
             _sessions[session.Id] = session;
+            if (_stopping)
+            {
+                // Stopping began while this session opened: its store snapshot must not outlive the store.
+                _sessions.TryRemove(session.Id, out _);
+                session.Close();
+                return new SyncRefused("node is stopping");
+            }
         }
         else
         {
@@ -530,6 +545,7 @@ public sealed partial class ReplicationService
 
     private void CloseAllSessions()
     {
+        _stopping = true;
         foreach (var (_, session) in _sessions.ToList())
         {
             var idle = session.Gate.Wait(TimeSpan.FromSeconds(5));
@@ -576,13 +592,15 @@ public sealed partial class ReplicationService
 
         public Task<SnapshotPage>? Prefetch { get; set; }
 
-        public bool Closed { get; private set; }
+        private int _closed;
 
+        public bool Closed => Volatile.Read(ref _closed) != 0;
+
+        /// <summary>Releases the store snapshot once, whichever of stop, expiry or the last page gets here first.</summary>
         public void Close()
         {
-            if (!Closed)
+            if (Interlocked.Exchange(ref _closed, 1) == 0)
             {
-                Closed = true;
                 Pager.Dispose();
             }
         }
