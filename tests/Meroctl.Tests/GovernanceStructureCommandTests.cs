@@ -28,19 +28,9 @@ public sealed class GovernanceStructureCommandTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
 
-    private async Task<(int Code, string Out, string Err)> Json(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await Cli.RunAsync(["--api", _node.Url.ToString(), "--output-format", "json", .. args], stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Err)> Json(params string[] args) => CliRun.JsonAsync(_node.Url, args);
 
-    private static JsonElement Parse(string text)
-    {
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.Clone();
-    }
+    private static JsonElement Parse(string text) => CliRun.Parse(text);
 
     [Fact]
     public async Task Reparent_posts_the_new_parent_and_a_refusal_exits_1_with_the_reason()

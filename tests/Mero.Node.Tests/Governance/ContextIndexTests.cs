@@ -12,9 +12,6 @@ public sealed class ContextIndexTests
     private static readonly CancellationToken Ct = CancellationToken.None;
     private static readonly ApplicationId App = ApplicationId.FromBytes(Enumerable.Repeat((byte)7, 32).ToArray());
 
-    private static SimulatedNetwork Network(int seed) =>
-        new(new SimulationOptions { Seed = seed, MinDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(4) }, TimeProvider.System);
-
     private static ContextId RandomContext() => ContextId.FromBytes(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     internal static async Task<(CreatedNamespace Created, PublicKey Joiner)> CreateAndJoinAsync(GovNode founder, GovNode joiner, GroupRole role = GroupRole.Member)
@@ -28,7 +25,7 @@ public sealed class ContextIndexTests
     [Fact]
     public async Task A_context_registered_later_is_found_on_both_nodes_and_a_local_context_is_not()
     {
-        var network = Network(11);
+        var network = GovNode.Network(11);
         await using var node1 = await GovNode.StartAsync(network, "node1");
         await using var node2 = await GovNode.StartAsync(network, "node2");
         var (created, _) = await CreateAndJoinAsync(node1, node2);
@@ -70,7 +67,7 @@ public sealed class ContextIndexTests
     [Fact]
     public async Task The_index_is_rebuilt_from_the_store_after_a_restart()
     {
-        var network = Network(12);
+        var network = GovNode.Network(12);
         var node1 = await GovNode.StartAsync(network, "node1");
         try
         {

@@ -76,6 +76,10 @@ internal sealed class GovNode : IAsyncDisposable
         RequestTimeout = TimeSpan.FromSeconds(5),
     };
 
+    /// <summary>A seeded simulated network with 1–4 ms delays, the one governance tests share.</summary>
+    public static SimulatedNetwork Network(int seed) =>
+        new(new SimulationOptions { Seed = seed, MinDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(4) }, TimeProvider.System);
+
     public static async Task<GovNode> StartAsync(SimulatedNetwork network, string peer, string? directory = null)
     {
         var node = new GovNode(network, peer, directory ?? Path.Combine(Path.GetTempPath(), "mero-govnode-" + Guid.NewGuid().ToString("N")));

@@ -1,4 +1,3 @@
-using Mero.Node.Replication.Simulation;
 using Xunit;
 
 namespace Mero.Node.Tests.Governance;
@@ -11,7 +10,7 @@ public sealed class KeyRecoveryAuthorityTests
     [Fact]
     public async Task A_member_is_served_the_context_key_and_anyone_else_gets_an_empty_envelope()
     {
-        var network = new SimulatedNetwork(new SimulationOptions { Seed = 31, MinDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(4) }, TimeProvider.System);
+        var network = GovNode.Network(31);
         await using var node1 = await GovNode.StartAsync(network, "node1");
         await using var node2 = await GovNode.StartAsync(network, "node2");
         var (created, key2) = await ContextIndexTests.CreateAndJoinAsync(node1, node2);

@@ -12,13 +12,10 @@ public sealed class LeaveDeleteTests
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
-    private static SimulatedNetwork Network(int seed) =>
-        new(new SimulationOptions { Seed = seed, MinDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(4) }, TimeProvider.System);
-
     [Fact]
     public async Task Leaving_a_namespace_cascades_on_peers_stops_following_and_refuses_writes_even_after_a_restart()
     {
-        var network = Network(21);
+        var network = GovNode.Network(21);
         await using var node1 = await GovNode.StartAsync(network, "node1");
         var node2 = await GovNode.StartAsync(network, "node2");
         try
@@ -70,7 +67,7 @@ public sealed class LeaveDeleteTests
     [Fact]
     public async Task The_owner_cannot_leave_and_bad_targets_are_refused_with_nothing_changed()
     {
-        var network = Network(22);
+        var network = GovNode.Network(22);
         await using var node1 = await StartOne(network);
         var created = await node1.Service.CreateNamespaceAsync(ApplicationId.FromBytes(new byte[32]), null, "solo", Ct);
         var ns = created.Namespace;
@@ -96,7 +93,7 @@ public sealed class LeaveDeleteTests
     [Fact]
     public async Task Delete_is_for_admins_and_tears_down_only_this_nodes_copy()
     {
-        var network = Network(23);
+        var network = GovNode.Network(23);
         await using var node1 = await GovNode.StartAsync(network, "node1");
         await using var node2 = await GovNode.StartAsync(network, "node2");
         var (created, _) = await ContextIndexTests.CreateAndJoinAsync(node1, node2);
@@ -129,7 +126,7 @@ public sealed class LeaveDeleteTests
     [Fact]
     public async Task Subgroups_are_created_listed_left_and_deleted_with_their_contexts()
     {
-        var network = Network(24);
+        var network = GovNode.Network(24);
         await using var node1 = await GovNode.StartAsync(network, "node1");
         await using var node2 = await GovNode.StartAsync(network, "node2");
         var (created, key2) = await ContextIndexTests.CreateAndJoinAsync(node1, node2);

@@ -15,9 +15,6 @@ public sealed class StructureServiceTests
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
-    private static SimulatedNetwork Network(int seed) =>
-        new(new SimulationOptions { Seed = seed, MinDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(4) }, TimeProvider.System);
-
     private static List<ContextId> Unfollowed(GovNode node)
     {
         var found = new List<ContextId>();
@@ -35,7 +32,7 @@ public sealed class StructureServiceTests
     [Fact]
     public async Task Leave_and_delete_stop_following_the_namespace_contexts_on_the_network()
     {
-        var network = Network(31);
+        var network = GovNode.Network(31);
         await using var node1 = await GovNode.StartAsync(network, "node1");
         await using var node2 = await GovNode.StartAsync(network, "node2");
         var (created, _) = await ContextIndexTests.CreateAndJoinAsync(node1, node2);
@@ -59,7 +56,7 @@ public sealed class StructureServiceTests
     [Fact]
     public async Task Reparent_metadata_and_ownership_replicate_and_refuse_the_wrong_signer()
     {
-        var network = Network(32);
+        var network = GovNode.Network(32);
         await using var node1 = await GovNode.StartAsync(network, "node1");
         await using var node2 = await GovNode.StartAsync(network, "node2");
         var (created, key2) = await ContextIndexTests.CreateAndJoinAsync(node1, node2);
