@@ -41,13 +41,18 @@ public sealed class ConvergenceTests
             var pool = Enumerable.Range(0, 8).Select(_ => NamespaceIdentity.Generate()).ToList();
             var protectedKeys = admins.Select(a => a.Key).Concat(replicas.Select(r => r.Key)).ToHashSet();
             var issued = 0;
+            var kinds = new HashSet<string>();
             for (var round = 0; round < 14; round++)
             {
                 foreach (var admin in admins)
                 {
                     for (var k = random.Next(1, 4); k > 0; k--)
                     {
-                        issued += TryRandomOp(admin, random, pool, protectedKeys) ? 1 : 0;
+                        if (TryRandomOp(admin, random, pool, protectedKeys, admins) is { } applied)
+                        {
+                            issued++;
+                            kinds.Add(applied.GetType().Name);
+                        }
                     }
                 }
 
@@ -72,6 +77,8 @@ public sealed class ConvergenceTests
             }
 
             Assert.True(issued > 40, $"only {issued} random ops were accepted");
+            Assert.Contains(nameof(ReparentGroupOp), kinds);
+            Assert.Contains(nameof(TransferOwnershipOp), kinds);
             var all = founder.Engine.AppliedOps.ToList();
             Assert.All(admins, a => Assert.Equal(all.Count, a.Engine.AppliedCount));
             Assert.All(admins, a => Assert.Equal(founder.Engine.StateHash, a.Engine.StateHash));
@@ -106,7 +113,7 @@ public sealed class ConvergenceTests
         }
     }
 
-    private static bool TryRandomOp(TestNode admin, Random random, List<NamespaceIdentity> pool, HashSet<PublicKey> protectedKeys)
+    private static GroupOp? TryRandomOp(TestNode admin, Random random, List<NamespaceIdentity> pool, HashSet<PublicKey> protectedKeys, TestNode[] admins)
     {
         var state = admin.Engine.State;
         var groups = state.Groups().Order().ToList();
@@ -114,7 +121,7 @@ public sealed class ConvergenceTests
         var subgroups = groups.Where(g => g != admin.Namespace).ToList();
         var contexts = groups.SelectMany(state.Contexts).Order().ToList();
         var member = pool[random.Next(pool.Count)];
-        GroupOp? op = random.Next(16) switch
+        GroupOp? op = random.Next(20) switch
         {
             0 or 1 => new CreateGroupOp(GroupId.FromBytes(Bytes(random)), group, random.Next(3) switch { 0 => Visibility.Open, 1 => Visibility.Restricted, _ => null }, admin.AgreementKey, []),
             2 or 3 => new AddMemberOp(group, member.PublicKey, (GroupRole)random.Next(3), member.Agreement.PublicKey),
@@ -131,10 +138,14 @@ public sealed class ConvergenceTests
             12 => new SetGroupAliasOp(group, $"g{random.Next(1000)}"),
             13 => new SetMetadataOp(group, MetadataTarget.Group, [], Bytes(random)),
             14 => new SetUpgradeTargetOp(admin.Namespace, ApplicationId.FromBytes(Bytes(random))),
+            // Moves may close a loop with a concurrent move elsewhere: every replica must skip the same one.
+            16 => subgroups.Count > 0 ? new ReparentGroupOp(subgroups[random.Next(subgroups.Count)], groups[random.Next(groups.Count)]) : null,
+            // Only the owner's succeeds; ownership then wanders between the admins.
+            17 or 18 or 19 => new TransferOwnershipOp(admin.Namespace, admins.Where(a => a != admin).ElementAt(random.Next(admins.Length - 1)).Key),
             _ => subgroups.Count > 0 && random.Next(3) == 0 ? new DeleteGroupOp(subgroups[random.Next(subgroups.Count)]) : new SetMemberAliasOp(group, admin.Key, $"admin{random.Next(100)}"),
         };
 
-        return op is not null && admin.Issue(op).Result.Status == ApplyStatus.Applied;
+        return op is not null && admin.Issue(op).Result.Status == ApplyStatus.Applied ? op : null;
     }
 
     private static GroupOp DetachOrJoin(GovernanceState state, ContextId context, Random random)
