@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.Buffers;
-using System.Security.Cryptography;
-using Mero.Crypto;
 using K4os.Compression.LZ4;
 using Mero.Primitives;
 
@@ -25,8 +23,8 @@ public interface ISnapshotSink
 /// A snapshot page's payload: borsh <c>Vec&lt;(key, value)&gt;</c> of state records and
 /// <c>Vec&lt;op id&gt;</c> of ops the snapshot already contains, as one LZ4 block (fast enough that
 /// compressing costs less than sending the bytes on a LAN), then
-/// sealed under the context key as <c>key_id ‖ nonce ‖ ciphertext</c> so only members can read
-/// the state (the sync stream itself is only transport-encrypted).
+/// sealed under the context key (<see cref="ContextSealing"/>) so only members can read the state
+/// (the sync stream itself is only transport-encrypted).
 /// </summary>
 public static class SnapshotCodec
 {
@@ -66,13 +64,7 @@ public static class SnapshotCodec
             }
 
             var length = LZ4Codec.Encode(plain.AsSpan(0, plainLength), compressed, LZ4Level.L00_FAST);
-            var nonce = RandomNumberGenerator.GetBytes(Aead.NonceLength);
-            var ciphertext = Aead.Encrypt(key.Key, nonce, compressed.AsSpan(0, length), AssociatedData(context, key.KeyId));
-            var payload = new byte[32 + Aead.NonceLength + ciphertext.Length];
-            key.KeyId.AsSpan().CopyTo(payload);
-            nonce.CopyTo(payload.AsSpan(32));
-            ciphertext.CopyTo(payload.AsSpan(32 + Aead.NonceLength));
-            return (payload, (uint)plainLength);
+            return (ContextSealing.Seal(key, compressed.AsSpan(0, length), AssociatedData(context, key.KeyId)), (uint)plainLength);
         }
         finally
         {
@@ -83,7 +75,7 @@ public static class SnapshotCodec
 
     /// <summary>The key id a sealed page names.</summary>
     public static Hash KeyIdOf(ReadOnlySpan<byte> payload) =>
-        payload.Length >= 32 ? Hash.FromBytes(payload[..32]) : throw new InvalidDataException("snapshot page shorter than its key id");
+        ContextSealing.KeyIdOf(payload) ?? throw new InvalidDataException("snapshot page shorter than its key id");
 
     /// <summary>Opens and inflates a page into memory, never inflating past <paramref name="uncompressedLength"/>.</summary>
     public static SnapshotChunk Open(ContextId context, ReadOnlySpan<byte> payload, uint uncompressedLength, ContextKey key, int maxUncompressed)
@@ -105,13 +97,8 @@ public static class SnapshotCodec
             throw new InvalidDataException($"snapshot page of {uncompressedLength} bytes exceeds {maxUncompressed}");
         }
 
-        if (payload.Length < 32 + Aead.NonceLength + Aead.TagLength || KeyIdOf(payload) != key.KeyId)
-        {
-            throw new InvalidDataException("snapshot page is not sealed under this context key");
-        }
-
-        var compressed = Aead.Decrypt(key.Key, payload.Slice(32, Aead.NonceLength), payload[(32 + Aead.NonceLength)..], AssociatedData(context, key.KeyId))
-            ?? throw new InvalidDataException("snapshot page does not open under this context key");
+        var compressed = ContextSealing.Open(payload, key, AssociatedData(context, key.KeyId), out var namesKey)
+            ?? throw new InvalidDataException(namesKey ? "snapshot page does not open under this context key" : "snapshot page is not sealed under this context key");
         // The block decoder never writes past the buffer it is given, so a lying length cannot inflate memory.
         // Pooled: a fresh 2 MiB array per page is a large-object allocation.
         var rented = ArrayPool<byte>.Shared.Rent((int)uncompressedLength);

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using Mero.Crypto;
 using Mero.Node.Replication.Wire;
 using Mero.Primitives;
 
@@ -17,16 +15,16 @@ public enum TreeLeafUse : byte
 
 /// <summary>
 /// The leaves of one tree-sync message (borsh <c>Vec&lt;TreeLeafData&gt;</c>), sealed under the
-/// context key as <c>key_id ‖ nonce ‖ ChaCha20-Poly1305(leaves)</c>: the sync stream is only
-/// transport-encrypted and the requester's party id is a claim, so only holders of the key may
-/// read state this way. The framing follows <see cref="SnapshotCodec"/> (no compression: leaf
-/// batches are small); the associated data is its own tag, the use, the context and the key id,
+/// context key (<see cref="ContextSealing"/>, as snapshot pages, without compression: leaf batches
+/// are small): the sync stream is only transport-encrypted and the requester's party id is a
+/// claim, so only holders of the key may read state this way. The associated data is its own tag,
+/// the use, the context and the key id,
 /// so neither a snapshot page nor an answer can be replayed as a push, nor a blob in another context.
 /// </summary>
 public static class TreeLeafSealing
 {
     /// <summary>Bytes a sealed blob adds to the leaves: key id, nonce, AEAD tag.</summary>
-    public const int Overhead = 32 + Aead.NonceLength + Aead.TagLength;
+    public const int Overhead = ContextSealing.Overhead;
 
     private static readonly byte[] AssociatedTag = "mero/tree-leaves/v1"u8.ToArray();
 
@@ -34,18 +32,12 @@ public static class TreeLeafSealing
     {
         var plain = new BorshWriter(256);
         plain.WriteVec(leaves, static (w, l) => l.Write(w));
-        var nonce = RandomNumberGenerator.GetBytes(Aead.NonceLength);
-        var ciphertext = Aead.Encrypt(key.Key, nonce, plain.WrittenSpan, AssociatedData(context, use, key.KeyId));
-        var payload = new byte[32 + Aead.NonceLength + ciphertext.Length];
-        key.KeyId.AsSpan().CopyTo(payload);
-        nonce.CopyTo(payload.AsSpan(32));
-        ciphertext.CopyTo(payload.AsSpan(32 + Aead.NonceLength));
-        return payload;
+        return ContextSealing.Seal(key, plain.WrittenSpan, AssociatedData(context, use, key.KeyId));
     }
 
     /// <summary>The key id a sealed blob names (in clear, so the receiver can pick the key).</summary>
     public static Hash KeyIdOf(ReadOnlySpan<byte> payload) =>
-        payload.Length >= 32 ? Hash.FromBytes(payload[..32]) : throw new InvalidDataException("sealed tree leaves shorter than their key id");
+        ContextSealing.KeyIdOf(payload) ?? throw new InvalidDataException("sealed tree leaves shorter than their key id");
 
     /// <summary>
     /// Authenticates and decodes a blob; at most <paramref name="maxLeaves"/> leaves, each within
@@ -54,13 +46,10 @@ public static class TreeLeafSealing
     /// </summary>
     public static IReadOnlyList<TreeLeafData> Open(ContextId context, TreeLeafUse use, ReadOnlySpan<byte> payload, ContextKey key, int maxLeaves)
     {
-        if (payload.Length < Overhead || KeyIdOf(payload) != key.KeyId)
-        {
-            throw new InvalidDataException("tree leaves are not sealed under this context key");
-        }
-
-        var plain = Aead.Decrypt(key.Key, payload.Slice(32, Aead.NonceLength), payload[(32 + Aead.NonceLength)..], AssociatedData(context, use, key.KeyId))
-            ?? throw new InvalidDataException("tree leaves do not open under this context key (tampered, or for another context)");
+        var plain = ContextSealing.Open(payload, key, AssociatedData(context, use, key.KeyId), out var namesKey)
+            ?? throw new InvalidDataException(namesKey
+                ? "tree leaves do not open under this context key (tampered, or for another context)"
+                : "tree leaves are not sealed under this context key");
         try
         {
             var reader = new BorshReader(plain);
