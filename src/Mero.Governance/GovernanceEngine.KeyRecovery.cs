@@ -20,12 +20,12 @@ public sealed partial class GovernanceEngine
     {
         if (!Membership.IsMember(_state, group, requester)
             || FindAgreementKey(group, requester) is not { } agreement
-            || !_keyring.KeysOf(group).Any(k => k.KeyId == keyId))
+            || _keyring.KeysOf(group).FirstOrDefault(k => k.KeyId == keyId).Key is not { } key)
         {
             return [];
         }
 
-        return KeyWrap.Wrap(agreement, _keyring.Get(keyId)!, GroupKeyring.WrapContext(Namespace, group, keyId));
+        return KeyWrap.Wrap(agreement, key, GroupKeyring.WrapContext(Namespace, group, keyId));
     }
 
     /// <summary>
