@@ -17,6 +17,6 @@ echo "==> guest SDK tests (node)"
 (cd sdk/assemblyscript && npm test --silent)
 
 echo "==> .NET tests"
-dotnet test Mero.slnx -c Release --no-build -nologo -v quiet -- RunConfiguration.TestSessionTimeout=1500000
+dotnet test Mero.slnx -c Release --no-build -nologo -v quiet --blame -- RunConfiguration.TestSessionTimeout=1500000
 
 echo "==> all tests passed"

@@ -5,6 +5,8 @@ namespace Mero.Store;
 /// <summary>
 /// The node's RocksDB database: one column family per <see cref="Column"/>. Every logical change is
 /// one <see cref="StoreBatch"/> committed atomically, so a failure never leaves half a write behind.
+/// Safe to dispose while other threads still use it: they get <see cref="ObjectDisposedException"/>,
+/// and the database closes only after the last call, range and snapshot already inside have left.
 /// </summary>
 public sealed class MeroStore : IDisposable
 {
@@ -12,12 +14,16 @@ public sealed class MeroStore : IDisposable
     private readonly ColumnFamilyHandle[] _handles;
     private static readonly IngestExternalFileOptions MoveIngest = new IngestExternalFileOptions().SetMoveFiles(true);
     private readonly WriteOptions _writeOptions;
+    private readonly StoreLifetime _lifetime = new();
+    private readonly TimeSpan _closeWait;
+    private int _disposed;
 
-    private MeroStore(RocksDb db, ColumnFamilyHandle[] handles, bool syncWrites)
+    private MeroStore(RocksDb db, ColumnFamilyHandle[] handles, StoreOptions options)
     {
         _db = db;
         _handles = handles;
-        _writeOptions = new WriteOptions().SetSync(syncWrites);
+        _writeOptions = new WriteOptions().SetSync(options.SyncWrites);
+        _closeWait = options.CloseWait;
     }
 
     public string Path { get; private init; } = "";
@@ -26,6 +32,7 @@ public sealed class MeroStore : IDisposable
     public static MeroStore Open(string path, StoreOptions? options = null)
     {
         options ??= StoreOptions.Default;
+        options.Validate();
         Directory.CreateDirectory(path);
         var dbOptions = new DbOptions()
             .SetCreateIfMissing(true)
@@ -40,12 +47,23 @@ public sealed class MeroStore : IDisposable
 
         var db = RocksDb.Open(dbOptions, path, families);
         var handles = Enum.GetValues<Column>().Select(c => db.GetColumnFamily(ColumnName(c))).ToArray();
-        return new MeroStore(db, handles, options.SyncWrites) { Path = path };
+        return new MeroStore(db, handles, options) { Path = path };
     }
 
-    public byte[]? Get(Column column, ReadOnlySpan<byte> key) => _db.Get(key, Handle(column));
+    public byte[]? Get(Column column, ReadOnlySpan<byte> key)
+    {
+        _lifetime.Enter();
+        try
+        {
+            return _db.Get(key, Handle(column));
+        }
+        finally
+        {
+            _lifetime.Exit();
+        }
+    }
 
-    public bool Has(Column column, ReadOnlySpan<byte> key) => _db.Get(key, Handle(column)) is not null;
+    public bool Has(Column column, ReadOnlySpan<byte> key) => Get(column, key) is not null;
 
     public StoreBatch CreateBatch() => new(this);
 
@@ -58,7 +76,15 @@ public sealed class MeroStore : IDisposable
             throw new InvalidOperationException("batch belongs to another store");
         }
 
-        _db.Write(batch.Inner, _writeOptions);
+        _lifetime.Enter();
+        try
+        {
+            _db.Write(batch.Inner, _writeOptions);
+        }
+        finally
+        {
+            _lifetime.Exit();
+        }
     }
 
     /// <summary>Entries of a column whose key starts with <paramref name="prefix"/>, in key order.</summary>
@@ -72,10 +98,22 @@ public sealed class MeroStore : IDisposable
     }
 
     /// <summary>Live keys of <paramref name="column"/> in <c>[from, to)</c> (no upper bound when <paramref name="to"/> is null), without copying them.</summary>
-    public StoreRange Range(Column column, ReadOnlySpan<byte> from, byte[]? to) => new(_db.NewIterator(Handle(column)), from, to);
+    public StoreRange Range(Column column, ReadOnlySpan<byte> from, byte[]? to) => OpenRange(column, from, to, read: null);
 
     /// <summary>A consistent read-only view of the whole store as of now.</summary>
-    public StoreSnapshot Snapshot() => new(this, _db);
+    public StoreSnapshot Snapshot()
+    {
+        var lease = _lifetime.Hold();
+        try
+        {
+            return new StoreSnapshot(this, _db, lease);
+        }
+        catch
+        {
+            lease.Release();
+            throw;
+        }
+    }
 
     /// <summary>Starts a sorted table file at <paramref name="path"/> for <see cref="Ingest"/>.</summary>
     public static StoreSortedFile CreateSortedFile(string path) => new(path);
@@ -99,7 +137,15 @@ public sealed class MeroStore : IDisposable
 
         if (paths.Count > 0)
         {
-            _db.IngestExternalFiles([.. paths], MoveIngest, Handle(column));
+            _lifetime.Enter();
+            try
+            {
+                _db.IngestExternalFiles([.. paths], MoveIngest, Handle(column));
+            }
+            finally
+            {
+                _lifetime.Exit();
+            }
         }
     }
 
@@ -116,6 +162,11 @@ public sealed class MeroStore : IDisposable
     /// <summary>Liveness probe for health checks: a read that must not throw.</summary>
     public bool Ping()
     {
+        if (!_lifetime.TryEnter())
+        {
+            return false;
+        }
+
         try
         {
             _db.Get(StoreKeys.PingKey, Handle(Column.Meta));
@@ -125,19 +176,72 @@ public sealed class MeroStore : IDisposable
         {
             return false;
         }
+        finally
+        {
+            _lifetime.Exit();
+        }
     }
 
+    /// <summary>
+    /// Refuses new callers, waits (up to <see cref="StoreOptions.CloseWait"/>) for those inside, then closes the
+    /// database. If some are still inside after the wait, the database is left open for the process
+    /// to reclaim: closing it under them would crash the process.
+    /// </summary>
     public void Dispose()
     {
-        _db.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_lifetime.Close(_closeWait))
+        {
+            _db.Dispose();
+        }
     }
 
+    internal StoreLifetime Lifetime => _lifetime;
+
     internal ColumnFamilyHandle Handle(Column column) => _handles[(int)column];
+
+    internal StoreRange OpenRange(Column column, ReadOnlySpan<byte> from, byte[]? to, ReadOptions? read, StoreLifetime.Lease? within = null)
+    {
+        var lease = within is null ? _lifetime.Hold() : _lifetime.HoldWithin(within);
+        try
+        {
+            var iterator = read is null ? _db.NewIterator(Handle(column)) : _db.NewIterator(Handle(column), read);
+            try
+            {
+                return new StoreRange(iterator, from, to, lease);
+            }
+            catch
+            {
+                iterator.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            lease.Release();
+            throw;
+        }
+    }
 
     private static string ColumnName(Column column) => column.ToString().ToLowerInvariant();
 }
 
+/// <param name="SyncWrites">fsync every commit.</param>
+/// <param name="MaxOpenFiles">RocksDB's table file handle cap.</param>
 public sealed record StoreOptions(bool SyncWrites = false, int MaxOpenFiles = 512)
 {
     public static StoreOptions Default { get; } = new();
+
+    /// <summary>How long disposal waits for reads, ranges and snapshots still open.</summary>
+    public TimeSpan CloseWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpenFiles, -1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(CloseWait, TimeSpan.Zero);
+    }
 }

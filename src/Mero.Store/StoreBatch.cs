@@ -19,14 +19,32 @@ public sealed class StoreBatch : IDisposable
 
     public StoreBatch Put(Column column, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        Inner.Put(key, value, Owner.Handle(column));
+        Owner.Lifetime.Enter();
+        try
+        {
+            Inner.Put(key, value, Owner.Handle(column));
+        }
+        finally
+        {
+            Owner.Lifetime.Exit();
+        }
+
         Count++;
         return this;
     }
 
     public StoreBatch Delete(Column column, ReadOnlySpan<byte> key)
     {
-        Inner.Delete(key.ToArray(), Owner.Handle(column));
+        Owner.Lifetime.Enter();
+        try
+        {
+            Inner.Delete(key.ToArray(), Owner.Handle(column));
+        }
+        finally
+        {
+            Owner.Lifetime.Exit();
+        }
+
         Count++;
         return this;
     }
@@ -34,7 +52,16 @@ public sealed class StoreBatch : IDisposable
     /// <summary>Deletes every key of <paramref name="column"/> in <c>[from, to)</c> as one range tombstone.</summary>
     public StoreBatch DeleteRange(Column column, byte[] from, byte[] to)
     {
-        Inner.DeleteRange(from, (ulong)from.Length, to, (ulong)to.Length, Owner.Handle(column));
+        Owner.Lifetime.Enter();
+        try
+        {
+            Inner.DeleteRange(from, (ulong)from.Length, to, (ulong)to.Length, Owner.Handle(column));
+        }
+        finally
+        {
+            Owner.Lifetime.Exit();
+        }
+
         Count++;
         return this;
     }

@@ -5,19 +5,22 @@ namespace Mero.Store;
 /// <summary>
 /// Forward iteration over the keys of one column in <c>[from, to)</c>, without copying: the
 /// <see cref="Key"/> and <see cref="Value"/> spans are valid only until the next <see cref="MoveNext"/>.
-/// Not thread-safe.
+/// Not thread-safe. Keeps the store open until disposed.
 /// </summary>
 public sealed class StoreRange : IDisposable
 {
     private readonly Iterator _iterator;
     private readonly byte[]? _to;
+    private readonly StoreLifetime.Lease _lease;
     private bool _started;
     private bool _done;
+    private int _disposed;
 
-    internal StoreRange(Iterator iterator, ReadOnlySpan<byte> from, byte[]? to)
+    internal StoreRange(Iterator iterator, ReadOnlySpan<byte> from, byte[]? to, StoreLifetime.Lease lease)
     {
         _iterator = iterator;
         _to = to;
+        _lease = lease;
         _iterator.Seek(from);
     }
 
@@ -27,6 +30,7 @@ public sealed class StoreRange : IDisposable
 
     public bool MoveNext()
     {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (_done)
         {
             return false;
@@ -42,7 +46,14 @@ public sealed class StoreRange : IDisposable
         return !_done;
     }
 
-    public void Dispose() => _iterator.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _iterator.Dispose();
+            _lease.Release();
+        }
+    }
 
     /// <summary>The least key above every key that starts with <paramref name="prefix"/>; null (unbounded) when the prefix is all 0xFF.</summary>
     public static byte[]? EndOfPrefix(ReadOnlySpan<byte> prefix)

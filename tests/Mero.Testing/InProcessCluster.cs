@@ -197,7 +197,17 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in Running.ToList())
+        var running = Running.ToList();
+        if (Transport == ClusterTransport.Simulated)
+        {
+            // Everyone leaves first, so no node asks one already shut down.
+            foreach (var node in running)
+            {
+                Network.Disconnect(node.Peer);
+            }
+        }
+
+        foreach (var node in running)
         {
             await node.DisposeAsync();
         }
@@ -256,7 +266,9 @@ public sealed class ClusterNode(int index, string peer, IHost host, TopicRouter 
     {
         await host.StopAsync();
         await router.DisposeAsync();
-        host.Dispose();
+
+        // The network goes before the host: requests from peers still running must stop reaching
+        // services whose store is about to close.
         if (transport is IAsyncDisposable disposable)
         {
             await disposable.DisposeAsync();
@@ -267,6 +279,7 @@ public sealed class ClusterNode(int index, string peer, IHost host, TopicRouter 
             await Libp2p.DisposeAsync();
         }
 
+        host.Dispose();
         identity?.Dispose();
     }
 }

@@ -124,7 +124,26 @@ public sealed class SimulatedNetwork
         }
 
         await Task.Delay(there, Time, ct).ConfigureAwait(false);
-        var response = await target.HandleAsync(from, protocol, request.ToArray(), ct).ConfigureAwait(false);
+        lock (_gate)
+        {
+            // A peer that left while the request travelled never sees it.
+            if (!_peers.ContainsKey(to) || _cut.Contains((from, to)))
+            {
+                throw new PeerUnreachableException(to, "connection lost before the request arrived");
+            }
+        }
+
+        byte[] response;
+        try
+        {
+            response = await target.HandleAsync(from, protocol, request.ToArray(), ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && ex is not PeerUnreachableException)
+        {
+            // Over libp2p a failing handler resets the stream; the requester learns nothing more.
+            throw new PeerUnreachableException(to, "the peer failed to answer: " + ex.GetType().Name);
+        }
+
         await Task.Delay(back, Time, ct).ConfigureAwait(false);
         lock (_gate)
         {
