@@ -211,8 +211,11 @@ public class RgaCodecTests
     [InlineData("02 01 K 00 01 08 00 01 61", "right origin kind 1 does not apply")]
     [InlineData("02 01 K 00 01 28 00 01 61", "bad right origin kind 5")]
     [InlineData("02 01 K 00 01 80 00 01 61", "bad run header")]
-    [InlineData("02 01 K 00 01 06 00 01 00 04 61", "left origin 0:2 does not exist")]
+    [InlineData("02 02 K L 00 00 02 00 00 01 46 01 00 01 00 04 61 62", "left origin 0:2 does not exist")]
     [InlineData("02 01 K 00 03 00 00 02 00 01 01 00 02 01 61 62 63 64", "appears twice")]
+    [InlineData("02 01 K 00 01 06 00 01 00 00 61", "an origin of 0:0 was inserted after it")]
+    [InlineData("02 01 K 00 01 20 00 01 00 00 61", "an origin of 0:0 was inserted after it")]
+    [InlineData("02 01 K 00 02 08 00 01 00 00 01 61 62", "run 0: an origin of 0:0 was inserted after it")]
     [InlineData("02 01 K 00 01 00 00 02 61", "text ends early")]
     [InlineData("02 01 K 00 01 00 00 01 FF", "not valid UTF-8")]
     [InlineData("02 01 K 00 01 01 00 FF FF FF 07", "exceeds 4194304")]
@@ -223,6 +226,19 @@ public class RgaCodecTests
         var error = Assert.Throws<RgaFormatException>(() => RgaText.DecodeState(Hex(hex), Keys.Ordered(1)));
         Assert.Contains(reason, error.Message);
         Assert.StartsWith("invalid RGA state", error.Message);
+    }
+
+    [Fact]
+    public void A_state_whose_run_is_its_own_origin_is_refused()
+    {
+        // Found by the mutation property above (seed 9Nq_xkDkY3S1): a run whose right origin was
+        // itself was accepted, and made the encoder write "right as previous" after "right is next".
+        var (doc, _) = SampleDocument(10);
+        var bytes = doc.EncodeState();
+        bytes[211] = 83;
+        bytes[(211 + 21) % bytes.Length] ^= 3;
+        var error = Assert.Throws<RgaFormatException>(() => RgaText.DecodeState(bytes, Keys.Ordered(200)));
+        Assert.Contains("was inserted after it", error.Message);
     }
 
     [Fact]
@@ -237,8 +253,13 @@ public class RgaCodecTests
         Assert.Contains("exceeds 4999", error.Message);
     }
 
-    /// <summary>Hex with spaces; "K" stands for a 32-byte key (all 0x11).</summary>
+    /// <summary>Hex with spaces; "K" and "L" stand for 32-byte keys (all 0x11, all 0x22).</summary>
     private static byte[] Hex(string text) =>
         [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            .SelectMany(part => part == "K" ? Enumerable.Repeat((byte)0x11, 32) : Convert.FromHexString(part))];
+            .SelectMany(part => part switch
+            {
+                "K" => Enumerable.Repeat((byte)0x11, 32),
+                "L" => Enumerable.Repeat((byte)0x22, 32),
+                _ => Convert.FromHexString(part),
+            })];
 }

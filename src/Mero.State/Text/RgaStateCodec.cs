@@ -71,6 +71,7 @@ public sealed partial class RgaText
         w.VarInt(runs.Count);
         var lastEnd = new int[_logs.Count];
         var previousReplica = order.Length > 0 ? order[0] : 0;
+        var previousRight = RightNone;
         for (var i = 0; i < runs.Count; i++)
         {
             var run = runs[i];
@@ -110,7 +111,7 @@ public sealed partial class RgaText
             {
                 right = RightAfterLeft;
             }
-            else if (hasPrevious && previous.RightReplica != RgaItem.None && run.RightReplica == previous.RightReplica && run.RightSeq == previous.RightSeq)
+            else if (hasPrevious && previousRight != RightNext && previous.RightReplica != RgaItem.None && run.RightReplica == previous.RightReplica && run.RightSeq == previous.RightSeq)
             {
                 right = RightAsPrevious;
             }
@@ -119,6 +120,7 @@ public sealed partial class RgaText
                 right = RightExplicit;
             }
 
+            previousRight = right;
             var header = (run.Deleted ? FlagDeleted : 0) | (left << LeftShift) | (right << RightShift);
             if (run.Replica != previousReplica)
             {
@@ -286,10 +288,19 @@ public sealed partial class RgaText
                     throw r.Error($"run {i}: right origin kind {right} does not apply here");
             }
 
+            if (OriginFollows(run, right != RightNext))
+            {
+                throw r.Error($"run {i}: an origin of {run.Replica}:{run.Seq} was inserted after it");
+            }
+
             if (i > 0 && rights[i - 1] == RightNext)
             {
                 runs[i - 1].RightReplica = run.Replica;
                 runs[i - 1].RightSeq = run.Seq;
+                if (OriginFollows(runs[i - 1], checkRight: true))
+                {
+                    throw r.Error($"run {i - 1}: an origin of {runs[i - 1].Replica}:{runs[i - 1].Seq} was inserted after it");
+                }
             }
         }
 
@@ -357,6 +368,11 @@ public sealed partial class RgaText
 
         return list;
     }
+
+    /// <summary>A replica inserts in seq order, so none of its own later chars can be an origin of this run.</summary>
+    private static bool OriginFollows(in RgaItem run, bool checkRight) =>
+        (run.LeftReplica == run.Replica && run.LeftSeq >= run.Seq)
+        || (checkRight && run.RightReplica == run.Replica && run.RightSeq >= run.Seq);
 
     private static (int Replica, int Seq) ReadExplicit(ref RgaWireReader r, int replicaCount, int seq)
     {
