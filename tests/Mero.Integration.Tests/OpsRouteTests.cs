@@ -82,6 +82,13 @@ public sealed class OpsRouteTests
         Assert.Equal(peer1, other.GetString("peerId"));
         Assert.Contains("outbound", other.GetProperty("directions").EnumerateArray().Select(d => d.GetString()));
 
+        // meroctl against the real node prints the same.
+        var (code, peersJson, _) = await Meroctl(node2, "peers");
+        Assert.Equal((0, 1), (code, JsonDocument.Parse(peersJson).RootElement.GetProperty("count").GetInt32()));
+        (code, var statusJson, _) = await Meroctl(node2, "network", "status");
+        Assert.Equal(0, code);
+        Assert.Equal(peer1, JsonDocument.Parse(statusJson).RootElement.GetProperty("connectedPeers")[0].GetString("peerId"));
+
         var app = await node1.Http.InstallAppAsync(RepoPaths.App("kv-store"));
         await node2.Http.InstallAppAsync(RepoPaths.App("kv-store"));
         var created = await MerodCluster.AdminAsync(node1, HttpMethod.Post, "/admin-api/namespaces", new { applicationId = app });
@@ -99,6 +106,19 @@ public sealed class OpsRouteTests
         var read = await node2.Http.ExecuteAsync(context, "get", new { key = "k" });
         Assert.Equal("written-on-node1", read.GetProperty("result").GetProperty("output").GetString());
         Assert.Equal(await node1.Http.StateHashAsync(context), row.GetString("rootHash"));
+
+        // The meroctl spelling of the same request.
+        (code, var synced, _) = await Meroctl(node2, "context", "sync", "--context", context);
+        Assert.Equal(0, code);
+        Assert.Equal("synced", JsonDocument.Parse(synced).RootElement.GetProperty("results")[0].GetString("status"));
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Meroctl(MerodProcess node, params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await global::Meroctl.Cli.RunAsync(["--api", node.Http.BaseAddress!.ToString(), "--output-format", "json", .. args], stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
     }
 
     private static string Error(JsonElement body) => body.GetProperty("error").GetString()!;
