@@ -67,6 +67,7 @@ public static class AdminApi
         });
         routes.MapGovernanceApi();
         routes.MapBlobApi();
+        routes.MapOpsApi();
         return routes;
     }
 

@@ -87,6 +87,8 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
             CallCommand(),
             NamespaceCommand(), GroupCommand(),
             BlobCommand(),
+            PeersCommand(),
+            NetworkCommand(),
         };
         return root;
     }
@@ -197,6 +199,7 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
         command.Add(install);
         command.Add(list);
         command.Add(get);
+        command.Add(AppUninstallCommand());
         return command;
     }
 
@@ -306,6 +309,7 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
         command.Add(delete);
         command.Add(identities);
         command.Add(identity);
+        command.Add(ContextSyncCommand());
         return command;
     }
 

@@ -131,6 +131,10 @@ public sealed partial class Gossipsub : IAsyncDisposable
     public Task<IReadOnlyList<PeerId>> TopicPeersAsync(string topic, CancellationToken ct) =>
         QueryAsync<IReadOnlyList<PeerId>>(() => [.. _topicPeers.GetValueOrDefault(topic) ?? []], ct);
 
+    /// <summary>Topics this node has joined, in ordinal order.</summary>
+    public Task<IReadOnlyList<string>> SubscribedTopicsAsync(CancellationToken ct) =>
+        QueryAsync<IReadOnlyList<string>>(() => [.. _subscriptions.Keys.Order(StringComparer.Ordinal)], ct);
+
     public Task<double> ScoreAsync(PeerId peer, CancellationToken ct) =>
         QueryAsync(() => _peers.TryGetValue(peer, out var state) ? Score(state) : 0, ct);
 

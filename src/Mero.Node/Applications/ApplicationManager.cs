@@ -92,6 +92,35 @@ public sealed partial class ApplicationManager(MeroStore store, WasmEngine engin
         return _modules.GetOrAdd(record.Blob, engine.Compile(wasm));
     }
 
+    /// <summary>
+    /// Removes the application record and, unless another installed application shares them, its
+    /// bytecode blob. False when the id is not installed. Callers check that no context uses it.
+    /// </summary>
+    public bool Uninstall(ApplicationId id)
+    {
+        if (Get(id) is not { } record)
+        {
+            return false;
+        }
+
+        // Same bytes installed with another source or metadata get another id but the same blob.
+        var shared = List().Any(a => a.Id != id && a.Blob == record.Blob);
+        using var batch = store.CreateBatch();
+        batch.Delete(Column.Application, id.AsSpan());
+        if (!shared)
+        {
+            batch.Delete(Column.Blob, record.Blob.AsSpan());
+            _modules.TryRemove(record.Blob, out _);
+        }
+
+        store.Commit(batch);
+        LogUninstalled(logger, id.ToString(), !shared);
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Uninstalled application {ApplicationId} (bytecode removed: {BlobRemoved})")]
+    private static partial void LogUninstalled(ILogger logger, string applicationId, bool blobRemoved);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Installed application {ApplicationId} ({Size} bytes) from {Source}")]
     private static partial void LogInstalled(ILogger logger, string applicationId, int size, string source);
 }

@@ -1,0 +1,52 @@
+using Mero.Node.Contexts;
+using Mero.Node.Replication;
+using Mero.Primitives;
+using Mero.Primitives.Clock;
+using Mero.State.Crdt;
+using Xunit;
+
+namespace Mero.Integration.Tests.Replication;
+
+/// <summary><see cref="ReplicationService.SyncNowAsync"/>: the round behind <c>POST /admin-api/contexts/sync</c>.</summary>
+public class ExplicitSyncTests
+{
+    [Fact]
+    public async Task An_explicit_round_brings_state_that_neither_gossip_nor_heartbeats_would_and_reports_what_it_did()
+    {
+        // Heartbeats an hour apart: within the test only gossip of ops or an explicit sync moves state.
+        await using var cluster = new InProcessCluster(2, replication: new ReplicationOptions
+        {
+            HeartbeatInterval = TimeSpan.FromHours(1),
+            FollowRetryInterval = TimeSpan.FromMilliseconds(100),
+            RequestTimeout = TimeSpan.FromSeconds(10),
+        });
+        await cluster.StartAsync();
+        var (_, context) = await cluster.CreateKvContextAsync();
+        await cluster[0].CallAsync(context, "set", """{"key":"k","value":"v"}""");
+        Assert.True(await cluster.WaitConvergedAsync(context, TimeSpan.FromSeconds(30)), cluster.Describe(context));
+
+        // A leaf merged outside any op: no gossip carries it, so node 1 lacks it until it syncs.
+        var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
+        var leaf = new CrdtLeaf(context, [], "only-0"u8.ToArray(), CrdtLeaf.EncodeRecord(new HybridTimestamp(now, cluster[0].MemberKey), false, "a"u8.ToArray()));
+        await cluster[0].Contexts.MergeLeavesAsync(context, [leaf], default);
+        await Task.Delay(300);
+        Assert.NotEqual(cluster[0].Contexts.Get(context)!.RootHash, cluster[1].Contexts.Get(context)!.RootHash);
+        Assert.Empty((await ReadAsync(cluster[1], context))!.Leaves);
+
+        var result = Assert.Single(await cluster[1].Replication.SyncNowAsync([context], default));
+
+        Assert.Equal(new ExplicitSyncResult(context, ExplicitSyncStatus.Synced, 1, 1), result);
+        Assert.Equal(cluster[0].Contexts.Get(context)!.RootHash, cluster[1].Contexts.Get(context)!.RootHash);
+        var read = await ReadAsync(cluster[1], context);
+        Assert.Equal(["a"], read!.Leaves.Select(l => System.Text.Encoding.UTF8.GetString(l.Record.AsSpan(CrdtLeaf.RecordHeaderBytes))));
+
+        // A context nobody else follows: reported as no peers, nothing asked.
+        var (_, alone) = await cluster.CreateKvContextAsync(joiners: []);
+        Assert.Equal(
+            [new ExplicitSyncResult(alone, ExplicitSyncStatus.NoPeers, 0, 0), new ExplicitSyncResult(context, ExplicitSyncStatus.Synced, 1, 1)],
+            await cluster[0].Replication.SyncNowAsync([alone, context], default));
+    }
+
+    private static Task<TreeNodeRead?> ReadAsync(ClusterNode node, ContextId context) =>
+        node.Contexts.ReadTreeNodesAsync(context, default, 0, ["only-0"u8.ToArray()], default);
+}
