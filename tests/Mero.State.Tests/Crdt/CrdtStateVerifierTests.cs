@@ -126,6 +126,30 @@ public sealed class CrdtStateVerifierTests : IDisposable
             iter: 40);
 
     [Fact]
+    public void A_delta_removing_a_counter_slot_is_refused_and_stores_nothing()
+    {
+        // Found by soaking mutated deltas (seed 140948872): an action turned from a put into a
+        // removal on a counter was applied, storing a counter tombstone that no local op writes and
+        // that this verifier (and tree sync) refuse, so the node's own snapshot no longer verified.
+        var a = New(1);
+        var b = New(2);
+        var delta = CrdtDelta.Decode(a.Execute(t => t.CounterIncrement(t.Child(CollectionRef.Root, "hits"u8, CrdtKind.Counter), 3)));
+        var put = Assert.Single(delta.Actions);
+        Assert.Equal(CrdtActionKind.Put, put.Kind);
+        var removal = new CrdtDelta(delta.Author, delta.Declarations, [put with { Kind = CrdtActionKind.Remove, Value = [] }]);
+
+        var error = Assert.Throws<CrdtException>(() => b.Apply(removal.Encode()));
+        Assert.Contains("action 0 is not a counter slot", error.Message, StringComparison.Ordinal);
+        Assert.Equal(default, b.Root);
+        Assert.Empty(Records(b));
+
+        // The put itself still applies and verifies.
+        b.Apply(delta.Encode());
+        Assert.Equal(a.Root, b.Root);
+        Check(b);
+    }
+
+    [Fact]
     public void Flipped_byte_in_an_entry_value_is_refused()
     {
         var records = Records(Populated());
