@@ -97,6 +97,11 @@ public class RgaCodecTests
     [InlineData("02 01 K 01 00 00 00", "bad range length 0")]
     [InlineData("02 01 K 01 00 00 01 00", "1 trailing bytes")]
     [InlineData("02 01 K FF FF 03", "exceeds")]
+    [InlineData("01 02 K L 00 00 00 00 61", "1 of 2 replica keys are never used")]
+    [InlineData("01 02 K L 00 00 01 00 00 61", "1 of 2 replica keys are never used")]
+    [InlineData("01 03 K L M 00 00 03 00 02 00 61", "key index 2 is used before key 1")]
+    [InlineData("02 02 K L 01 00 00 01", "1 of 2 replica keys are never used")]
+    [InlineData("02 02 K L 02 01 00 01 00 00 01", "key index 1 is used before key 0")]
     public void Malformed_ops_are_refused_with_a_clear_reason(string hex, string reason)
     {
         var bytes = Hex(hex);
@@ -129,14 +134,46 @@ public class RgaCodecTests
         {
             var bytes = (byte[])encoded[which].Clone();
             bytes[where % bytes.Length] = value;
+            RgaOp op;
             try
             {
-                RgaText.DecodeOp(bytes);
+                op = RgaText.DecodeOp(bytes);
             }
             catch (RgaFormatException)
             {
+                return;
             }
+
+            // One encoding per op: what decodes re-encodes to the same bytes.
+            Assert.Equal(bytes, RgaText.EncodeOp(op));
         }, iter: 3000);
+    }
+
+    [Fact]
+    public void An_op_whose_key_table_is_not_the_encoders_is_refused()
+    {
+        // Found by a soak of mutated ops: an insert whose origin reference was changed from the
+        // origin's replica (key 1) to the inserter (key 0) still decoded, with key 1 unused, and
+        // re-encoded to other bytes. Decoding must give one op per encoding.
+        var a = new RgaText(Keys.Ordered(1));
+        var b = new RgaText(Keys.Ordered(2));
+        Assert.Equal(RgaApplyResult.Applied, b.Apply(a.Insert(0, "a")));
+        var op = b.Insert(1, "b");
+        var bytes = RgaText.EncodeOp(op);
+        Assert.Equal(2, bytes[1]); // b's key, then a's for the left origin
+        var leftRef = 2 + 64 + 1 + 1; // tag, count, keys, seq, time (2, one byte)
+        Assert.Equal(2, bytes[leftRef]);
+        bytes[leftRef] = 1;
+        var error = Assert.Throws<RgaFormatException>(() => RgaText.DecodeOp(bytes));
+        Assert.Contains("1 of 2 replica keys are never used", error.Message);
+
+        // A delete naming its ranges' replicas out of first-use order.
+        var delete = RgaText.EncodeOp(b.Delete(0, 2));
+        Assert.Equal(73, delete.Length); // tag, count, 2 keys, range count, 2 × (key index, seq, length)
+        Assert.Equal((0, 1), (delete[67], delete[70]));
+        (delete[67], delete[70]) = (1, 0);
+        error = Assert.Throws<RgaFormatException>(() => RgaText.DecodeOp(delete));
+        Assert.Contains("key index 1 is used before key 0", error.Message);
     }
 
     [Fact]
@@ -253,13 +290,14 @@ public class RgaCodecTests
         Assert.Contains("exceeds 4999", error.Message);
     }
 
-    /// <summary>Hex with spaces; "K" and "L" stand for 32-byte keys (all 0x11, all 0x22).</summary>
+    /// <summary>Hex with spaces; "K", "L" and "M" stand for 32-byte keys (all 0x11, 0x22, 0x33).</summary>
     private static byte[] Hex(string text) =>
         [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .SelectMany(part => part switch
             {
                 "K" => Enumerable.Repeat((byte)0x11, 32),
                 "L" => Enumerable.Repeat((byte)0x22, 32),
+                "M" => Enumerable.Repeat((byte)0x33, 32),
                 _ => Convert.FromHexString(part),
             })];
 }

@@ -167,7 +167,9 @@ public sealed partial class CrdtTransaction
                     }
 
                     break;
-                case CrdtKind.Counter when action.Kind == CrdtActionKind.Put && (action.Value.Length != 8 || action.ItemKey.Length != 33 || action.ItemKey[32] > 1):
+                // Counters only ever put slot totals; a removal would store a counter tombstone,
+                // which no local op writes and snapshot verification and tree sync refuse.
+                case CrdtKind.Counter when action.Kind != CrdtActionKind.Put || action.Value.Length != 8 || action.ItemKey.Length != 33 || action.ItemKey[32] > 1:
                     throw new CrdtException($"invalid delta: action {i} is not a counter slot");
                 case CrdtKind.Vector when action.ItemKey.Length != 40:
                     throw new CrdtException($"invalid delta: action {i} is not a vector element");

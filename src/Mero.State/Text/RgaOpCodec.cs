@@ -83,6 +83,8 @@ internal static class RgaOpCodec
 
                     var (leftKey, leftSeq) = ReadOrigin(ref r, keys);
                     var (rightKey, rightSeq) = ReadOrigin(ref r, keys);
+                    var used = UseKey(ref r, 1, leftKey);
+                    EnsureAllKeysUsed(ref r, keys, UseKey(ref r, used, rightKey));
                     var text = r.RestAsUtf8();
                     var length = RgaCodePoints.Count(text);
                     if (length == 0)
@@ -108,9 +110,12 @@ internal static class RgaOpCodec
                     }
 
                     var ranges = new RgaCharRange[count];
+                    var used = 0;
                     for (var i = 0; i < count; i++)
                     {
-                        var key = keys[r.Int("key index", keys.Length - 1)];
+                        var index = r.Int("key index", keys.Length - 1);
+                        used = UseKey(ref r, used, index);
+                        var key = keys[index];
                         var seq = r.Int("seq");
                         var length = r.Int("length");
                         if (length == 0 || (long)seq + length > int.MaxValue)
@@ -121,6 +126,7 @@ internal static class RgaOpCodec
                         ranges[i] = new(key, seq, length);
                     }
 
+                    EnsureAllKeysUsed(ref r, keys, used);
                     r.EnsureEnd();
                     return new RgaDeleteOp(ranges);
                 }
@@ -182,6 +188,29 @@ internal static class RgaOpCodec
         }
 
         return keys;
+    }
+
+    /// <summary>
+    /// The encoder lists keys in first-use order and only keys it uses, so a reference past the keys
+    /// used so far must be the next one. Anything else is a second encoding of the same op, which
+    /// would re-encode to other bytes (and so another delta hash). Returns the keys used so far.
+    /// </summary>
+    private static int UseKey(ref RgaWireReader r, int used, int index)
+    {
+        if (index < used)
+        {
+            return used;
+        }
+
+        return index == used ? used + 1 : throw r.Error($"key index {index} is used before key {used} (keys must be in first-use order)");
+    }
+
+    private static void EnsureAllKeysUsed(ref RgaWireReader r, PublicKey[] keys, int used)
+    {
+        if (used != keys.Length)
+        {
+            throw r.Error($"{keys.Length - used} of {keys.Length} replica keys are never used");
+        }
     }
 
     /// <summary>An origin as (key index, seq), key index -1 for none.</summary>

@@ -27,13 +27,13 @@ public sealed class CrdtTreeSyncTests : IDisposable
     [Fact]
     public void Divergent_replicas_reconciled_leaf_wise_end_with_the_root_delta_sync_gives() =>
         Gen.Int[0, int.MaxValue].Sample(
-            seed =>
+            seed => WithReplicas(open =>
             {
                 var random = new Random(seed);
                 var time = new ManualTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
-                var a = New(Keys.Random(random), time);
-                var b = New(Keys.Random(random), time);
-                var reference = New(Keys.Random(random), time);
+                var a = open(Keys.Random(random), time);
+                var b = open(Keys.Random(random), time);
+                var reference = open(Keys.Random(random), time);
                 var common = Enumerable.Range(0, 10).Select(_ => a.Execute(t => RandomWorkload.RandomOp(t, random, withText: true))).ToList();
                 foreach (var delta in common)
                 {
@@ -64,7 +64,7 @@ public sealed class CrdtTreeSyncTests : IDisposable
 
                 // A second pass finds nothing to exchange.
                 Assert.Equal((0, 0), Reconcile(a, b));
-            },
+            }),
             iter: 30);
 
     [Fact]
@@ -125,11 +125,11 @@ public sealed class CrdtTreeSyncTests : IDisposable
     [Fact]
     public void Leaf_merge_is_commutative_and_idempotent() =>
         Gen.Int[0, int.MaxValue].Sample(
-            seed =>
+            seed => WithReplicas(open =>
             {
                 var random = new Random(seed);
                 var time = new ManualTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
-                var sources = Enumerable.Range(0, 3).Select(_ => New(Keys.Random(random), time)).ToList();
+                var sources = Enumerable.Range(0, 3).Select(_ => open(Keys.Random(random), time)).ToList();
                 foreach (var source in sources)
                 {
                     for (var i = 0; i < 12; i++)
@@ -140,9 +140,9 @@ public sealed class CrdtTreeSyncTests : IDisposable
                 }
 
                 var leaves = sources.SelectMany(s => s.Read(t => t.ReadSubtreeLeaves(default))).ToList();
-                var forward = New(Keys.Random(random), time);
-                var backward = New(Keys.Random(random), time);
-                var shuffled = New(Keys.Random(random), time);
+                var forward = open(Keys.Random(random), time);
+                var backward = open(Keys.Random(random), time);
+                var shuffled = open(Keys.Random(random), time);
                 forward.Merge(leaves);
                 backward.Merge([.. Enumerable.Reverse(leaves)]);
                 shuffled.Merge([.. leaves.OrderBy(_ => random.Next())]);
@@ -155,7 +155,7 @@ public sealed class CrdtTreeSyncTests : IDisposable
                 Assert.False(forward.Merge(leaves));
                 Assert.Equal(root, forward.Root);
                 Assert.Equal(records, forward.StoredRecords);
-            },
+            }),
             iter: 25);
 
     [Fact]
@@ -316,6 +316,32 @@ public sealed class CrdtTreeSyncTests : IDisposable
     {
         record[40] = flags;
         return record;
+    }
+
+    /// <summary>
+    /// Runs one sample with stores of its own, closed when it ends: CsCheck runs samples on several
+    /// threads (an unsynchronised List.Add), and keeping every store open until the class ends held
+    /// hundreds of RocksDB instances (and their preallocated logs) at once.
+    /// </summary>
+    private static void WithReplicas(Action<Func<PublicKey, TimeProvider, TreeReplica>> body)
+    {
+        var replicas = new List<TreeReplica>();
+        try
+        {
+            body((executor, time) =>
+            {
+                var replica = new TreeReplica(executor, time);
+                replicas.Add(replica);
+                return replica;
+            });
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                replica.Dispose();
+            }
+        }
     }
 
     private TreeReplica New(PublicKey executor, TimeProvider time)
