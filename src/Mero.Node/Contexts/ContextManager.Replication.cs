@@ -154,7 +154,9 @@ public sealed partial class ContextManager
         using var key = Ed25519KeyPair.FromSeed(member.Seed!);
         var signature = DeltaIdentity.Sign(key, contextId, id, governanceHeads);
         var events = outcome.Events.Select(e => new OpEvent(e.Kind, e.Data, e.Handler)).ToList();
-        var op = new ContextOp(contextId, id, parents, hlc, member.PublicKey, artifact, commit.RootHash, events, governanceHeads, signature);
+        // With tree-synced leaves ahead of our DAG, our root is not what these parents imply: claim none.
+        var claimedRoot = _mergedAheadOfDag.Contains(contextId) ? default : commit.RootHash;
+        var op = new ContextOp(contextId, id, parents, hlc, member.PublicKey, artifact, claimedRoot, events, governanceHeads, signature);
         ContextOpLog.Put(batch, op);
         ContextOpLog.PutHeads(batch, contextId, [id]);
         return op;
@@ -365,8 +367,10 @@ public sealed partial class ContextManager
             manager.CommitHeads(contextId, _heads!);
 
             // Same ops as the last author had: its root must be ours; otherwise the engines disagree.
+            // Not so while leaves merged by a tree sync are ahead of our DAG, or the author's were
+            // (it then claims no root).
             var last = _applied[^1];
-            if (_heads!.Count == 1 && _heads.Contains(last.Id) && commit.RootHash != last.RootHash)
+            if (_heads!.Count == 1 && _heads.Contains(last.Id) && last.RootHash != default && commit.RootHash != last.RootHash && !manager._mergedAheadOfDag.Contains(contextId))
             {
                 manager.RootMismatches++;
                 LogRootMismatch(manager._logger, contextId.ToString(), last.Id.ToString(), last.RootHash.ToString(), commit.RootHash.ToString());

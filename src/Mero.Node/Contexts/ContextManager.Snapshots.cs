@@ -120,6 +120,7 @@ public sealed partial class ContextManager
         batch.Put(Column.Context, snapshot.ContextId.AsSpan(), (context with { RootHash = snapshot.RootHash }).Encode());
         _store.Commit(batch);
         CommitHeads(snapshot.ContextId, snapshot.Heads);
+        _mergedAheadOfDag.Remove(snapshot.ContextId);
         LogSnapshotInstalled(_logger, snapshot.ContextId.ToString(), snapshot.Received.RecordCount, snapshot.RootHash.ToString());
         _events?.Publish(new ContextEvent(snapshot.ContextId, snapshot.RootHash, []));
 

@@ -133,6 +133,13 @@ public sealed partial class ContextManager
         });
     }
 
+    /// <summary>
+    /// Contexts whose state took leaves from a tree sync that its DAG does not account for yet. Until
+    /// a tree sync ends with equal roots (or a snapshot replaces the state), an op that makes our heads
+    /// equal its author's says nothing about our root, so the root check is skipped.
+    /// </summary>
+    private readonly HashSet<ContextId> _mergedAheadOfDag = [];
+
     private TreeMergeResult MergeLeaves(ContextId contextId, IReadOnlyList<CrdtLeaf> leaves)
     {
         if (Get(contextId) is not { } context)
@@ -169,6 +176,7 @@ public sealed partial class ContextManager
         LogLeavesMerged(_logger, contextId.ToString(), merged, errors.Count, commit.RootHash.ToString());
         if (commit.RootHash != context.RootHash)
         {
+            _mergedAheadOfDag.Add(contextId);
             _events?.Publish(new ContextEvent(contextId, commit.RootHash, []));
         }
 
@@ -185,6 +193,7 @@ public sealed partial class ContextManager
 
         // Equal roots are equal states, which the peer's heads name: they become ours (our own
         // ops stay stored and fetchable; their effects are in the peer's state already).
+        _mergedAheadOfDag.Remove(contextId);
         var heads = new HashSet<Hash>(command.PeerHeads);
         var learned = command.PeerHeads.Where(h => !ContextOpLog.Contains(_store, contextId, h)).ToList();
         if (heads.Count == 0 || HeadsOf(contextId).SetEquals(heads))
