@@ -94,12 +94,25 @@ public sealed class OpsRouteTests
         var created = await MerodCluster.AdminAsync(node1, HttpMethod.Post, "/admin-api/namespaces", new { applicationId = app });
         var context = created.GetProperty("contextId").GetString()!;
         await MerodCluster.JoinAsync(node2, node1, created.GetProperty("namespaceId").GetString()!, context);
-        var topics = (await node2.Http.SendJsonAsync(HttpMethod.Get, "/admin-api/network/status")).GetProperty("subscribedTopics");
-        Assert.Contains($"context/{context}", topics.EnumerateArray().Select(t => t.GetString()));
+        // The joiner subscribes to the context's topic right after the join, and learns who else is
+        // on it by gossip: both settle within moments, so wait for them rather than race them.
+        var topic = $"context/{context}";
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (DateTime.UtcNow < deadline && !(await SubscribedTopicsAsync(node2)).Contains(topic))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Contains(topic, await SubscribedTopicsAsync(node2));
 
         await node1.Http.ExecuteAsync(context, "set", new { key = "k", value = "written-on-node1" });
-        var sync = (await node2.Http.SendJsonAsync(HttpMethod.Post, $"/admin-api/contexts/sync/{context}")).GetProperty("data");
-        var row = Assert.Single(sync.GetProperty("results").EnumerateArray());
+        var row = await SyncAsync(node2, context);
+        while (DateTime.UtcNow < deadline && row.GetString("status") == "no_peers")
+        {
+            await Task.Delay(100);
+            row = await SyncAsync(node2, context);
+        }
+
         Assert.Equal(("synced", 1, 1), (row.GetString("status"), row.GetProperty("peersAsked").GetInt32(), row.GetProperty("peersOk").GetInt32()));
 
         // No polling: once the sync answered, the write is there and the roots agree.
@@ -122,6 +135,12 @@ public sealed class OpsRouteTests
     }
 
     private static string Error(JsonElement body) => body.GetProperty("error").GetString()!;
+
+    private static async Task<List<string?>> SubscribedTopicsAsync(MerodProcess node) =>
+        [.. (await node.Http.SendJsonAsync(HttpMethod.Get, "/admin-api/network/status")).GetProperty("subscribedTopics").EnumerateArray().Select(t => t.GetString())];
+
+    private static async Task<JsonElement> SyncAsync(MerodProcess node, string context) =>
+        Assert.Single((await node.Http.SendJsonAsync(HttpMethod.Post, $"/admin-api/contexts/sync/{context}")).GetProperty("data").GetProperty("results").EnumerateArray());
 
     private static async Task<int> PeersAsync(MerodProcess node) =>
         (await node.Http.SendJsonAsync(HttpMethod.Get, "/admin-api/peers")).GetProperty("count").GetInt32();

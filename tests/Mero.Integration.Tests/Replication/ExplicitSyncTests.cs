@@ -26,18 +26,30 @@ public class ExplicitSyncTests
         Assert.True(await cluster.WaitConvergedAsync(context, TimeSpan.FromSeconds(30)), cluster.Describe(context));
 
         // A leaf merged outside any op: no gossip carries it, so node 1 lacks it until it syncs.
-        var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
-        var leaf = new CrdtLeaf(context, [], "only-0"u8.ToArray(), CrdtLeaf.EncodeRecord(new HybridTimestamp(now, cluster[0].MemberKey), false, "a"u8.ToArray()));
-        await cluster[0].Contexts.MergeLeavesAsync(context, [leaf], default);
-        await Task.Delay(300);
+        // Node 1's join-time sync may still be retrying and pick up the first leaves; it stops after
+        // one success, so merge new leaves until one stays on node 0 alone.
+        var key = "";
+        for (var round = 0; round < 20; round++)
+        {
+            key = $"only-{round}";
+            var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
+            var leaf = new CrdtLeaf(context, [], System.Text.Encoding.UTF8.GetBytes(key), CrdtLeaf.EncodeRecord(new HybridTimestamp(now, cluster[0].MemberKey), false, "a"u8.ToArray()));
+            await cluster[0].Contexts.MergeLeavesAsync(context, [leaf], default);
+            await Task.Delay(300);
+            if (cluster[0].Contexts.Get(context)!.RootHash != cluster[1].Contexts.Get(context)!.RootHash)
+            {
+                break;
+            }
+        }
+
         Assert.NotEqual(cluster[0].Contexts.Get(context)!.RootHash, cluster[1].Contexts.Get(context)!.RootHash);
-        Assert.Empty((await ReadAsync(cluster[1], context))!.Leaves);
+        Assert.Empty((await ReadAsync(cluster[1], context, key))!.Leaves);
 
         var result = Assert.Single(await cluster[1].Replication.SyncNowAsync([context], default));
 
         Assert.Equal(new ExplicitSyncResult(context, ExplicitSyncStatus.Synced, 1, 1), result);
         Assert.Equal(cluster[0].Contexts.Get(context)!.RootHash, cluster[1].Contexts.Get(context)!.RootHash);
-        var read = await ReadAsync(cluster[1], context);
+        var read = await ReadAsync(cluster[1], context, key);
         Assert.Equal(["a"], read!.Leaves.Select(l => System.Text.Encoding.UTF8.GetString(l.Record.AsSpan(CrdtLeaf.RecordHeaderBytes))));
 
         // A context nobody else follows: reported as no peers, nothing asked.
@@ -47,6 +59,6 @@ public class ExplicitSyncTests
             await cluster[0].Replication.SyncNowAsync([alone, context], default));
     }
 
-    private static Task<TreeNodeRead?> ReadAsync(ClusterNode node, ContextId context) =>
-        node.Contexts.ReadTreeNodesAsync(context, default, 0, ["only-0"u8.ToArray()], default);
+    private static Task<TreeNodeRead?> ReadAsync(ClusterNode node, ContextId context, string key) =>
+        node.Contexts.ReadTreeNodesAsync(context, default, 0, [System.Text.Encoding.UTF8.GetBytes(key)], default);
 }
