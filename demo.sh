@@ -15,7 +15,7 @@ home=$(mktemp -d /tmp/mero-demo.XXXXXX)
 node_pid=""
 cleanup() {
   if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
-    kill -INT "$node_pid"; wait "$node_pid" || true
+    kill -TERM "$node_pid"; wait "$node_pid" || true
   fi
   rm -rf "$home"
 }
@@ -27,7 +27,9 @@ while ! port_free "$port"; do port=$((port + 1)); done
 
 echo "==> merod init (home $home, port $port)"
 merod --home "$home" --node node1 init --server-port "$port"
-merod --home "$home" --node node1 run > "$home/node1.log" 2>&1 &
+# Not through the merod function: a backgrounded function is a subshell, and stopping that
+# would leave the node running as an orphan. A plain command makes $! the node itself.
+dotnet src/merod/bin/Release/net10.0/merod.dll --home "$home" --node node1 run > "$home/node1.log" 2>&1 &
 node_pid=$!
 
 for _ in $(seq 1 150); do
@@ -60,5 +62,7 @@ ctl context ls
 echo "==> stopping the node"
 # SIGTERM, as a service manager stops it (a script's background job inherits SIGINT ignored);
 # .NET reports a clean stop on SIGTERM as exit status 143.
-kill -TERM "$node_pid"; wait "$node_pid" || [ $? -eq 143 ]; node_pid=""
+kill -TERM "$node_pid"; wait "$node_pid" || [ $? -eq 143 ]
+if kill -0 "$node_pid" 2>/dev/null; then echo "demo: the node did not stop" >&2; exit 1; fi
+node_pid=""
 echo "demo OK"
