@@ -13,17 +13,8 @@ public class ExplicitSyncTests
     [Fact]
     public async Task An_explicit_round_brings_state_that_neither_gossip_nor_heartbeats_would_and_reports_what_it_did()
     {
-        // Heartbeats an hour apart: within the test only gossip of ops or an explicit sync moves state.
-        await using var cluster = new InProcessCluster(2, replication: new ReplicationOptions
-        {
-            HeartbeatInterval = TimeSpan.FromHours(1),
-            FollowRetryInterval = TimeSpan.FromMilliseconds(100),
-            RequestTimeout = TimeSpan.FromSeconds(10),
-        });
-        await cluster.StartAsync();
-        var (_, context) = await cluster.CreateKvContextAsync();
-        await cluster[0].CallAsync(context, "set", """{"key":"k","value":"v"}""");
-        Assert.True(await cluster.WaitConvergedAsync(context, TimeSpan.FromSeconds(30)), cluster.Describe(context));
+        var (cluster, context) = await QuietPair.StartAsync();
+        await using var _ = cluster;
 
         // A leaf merged outside any op: no gossip carries it, so node 1 lacks it until it syncs.
         // Node 1's join-time sync may still be retrying and pick up the first leaves; it stops after
@@ -32,9 +23,7 @@ public class ExplicitSyncTests
         for (var round = 0; round < 20; round++)
         {
             key = $"only-{round}";
-            var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
-            var leaf = new CrdtLeaf(context, [], System.Text.Encoding.UTF8.GetBytes(key), CrdtLeaf.EncodeRecord(new HybridTimestamp(now, cluster[0].MemberKey), false, "a"u8.ToArray()));
-            await cluster[0].Contexts.MergeLeavesAsync(context, [leaf], default);
+            await QuietPair.MergeLeafAsync(cluster[0], context, key);
             await Task.Delay(300);
             if (cluster[0].Contexts.Get(context)!.RootHash != cluster[1].Contexts.Get(context)!.RootHash)
             {

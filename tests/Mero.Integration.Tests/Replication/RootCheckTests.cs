@@ -12,29 +12,19 @@ namespace Mero.Integration.Tests.Replication;
 /// </summary>
 public sealed class RootCheckTests
 {
-    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task Leaves_merged_ahead_of_the_dag_raise_no_root_mismatch_on_the_author_or_the_receiver()
     {
-        await using var cluster = new InProcessCluster(2, replication: new ReplicationOptions
-        {
-            HeartbeatInterval = TimeSpan.FromHours(1),
-            FollowRetryInterval = TimeSpan.FromMilliseconds(100),
-            RequestTimeout = TimeSpan.FromSeconds(10),
-        });
-        await cluster.StartAsync();
-        var (_, context) = await cluster.CreateKvContextAsync();
-        await cluster[0].CallAsync(context, "set", """{"key":"k","value":"v"}""");
-        Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
+        var (cluster, context) = await QuietPair.StartAsync();
+        await using var _ = cluster;
 
         // The author is ahead: an op it writes cannot claim a root the receiver could reach.
-        await MergeLeafAsync(cluster[0], context, "ahead-on-0");
+        await QuietPair.MergeLeafAsync(cluster[0], context, "ahead-on-0");
         await cluster[0].CallAsync(context, "set", """{"key":"k","value":"from 0"}""");
         await WaitForHeadAsync(cluster, context);
 
         // The receiver is ahead: the author's root says nothing about ours.
-        await MergeLeafAsync(cluster[1], context, "ahead-on-1");
+        await QuietPair.MergeLeafAsync(cluster[1], context, "ahead-on-1");
         await cluster[0].CallAsync(context, "set", """{"key":"k","value":"again from 0"}""");
         await WaitForHeadAsync(cluster, context);
 
@@ -42,14 +32,6 @@ public sealed class RootCheckTests
         Assert.Equal(0, cluster[0].Contexts.RootMismatches);
         Assert.Equal(0, cluster[1].Contexts.RootMismatches);
         Assert.NotEqual(cluster[0].Contexts.Get(context)!.RootHash, cluster[1].Contexts.Get(context)!.RootHash);
-    }
-
-    private static async Task MergeLeafAsync(ClusterNode node, ContextId context, string key)
-    {
-        var now = HybridTimestamp.Pack((ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0);
-        var record = CrdtLeaf.EncodeRecord(new HybridTimestamp(now, node.MemberKey), false, "x"u8.ToArray());
-        var merged = await node.Contexts.MergeLeavesAsync(context, [new CrdtLeaf(context, [], System.Text.Encoding.UTF8.GetBytes(key), record)], default);
-        Assert.Equal(1, merged.Merged);
     }
 
     /// <summary>Waits until both nodes have the same single DAG head (node 0's last op).</summary>
