@@ -173,7 +173,7 @@ public static class AdminApi
         app.Package,
         app.Version);
 
-    private static ContextDto ToDto(ContextRecord context, ContextManager contexts) => new(
+    internal static ContextDto ToDto(ContextRecord context, ContextManager contexts) => new(
         context.Id.ToString(),
         context.ApplicationId.ToString(),
         context.RootHash.ToString(),

@@ -73,7 +73,7 @@ public static class OpsApi
             // Like upstream, an application with no contexts (or not installed) gives an empty list.
             return HttpJson.Data(new ListContextsData([.. contexts.List()
                 .Where(c => c.ApplicationId == appId)
-                .Select(c => new ContextDto(c.Id.ToString(), c.ApplicationId.ToString(), c.RootHash.ToString(), [.. contexts.Heads(c.Id).Select(h => h.ToString())], Name: c.Name))]));
+                .Select(c => AdminApi.ToDto(c, contexts))]));
         });
         return routes;
     }
