@@ -124,14 +124,9 @@ public sealed class SimulatedNetwork
         }
 
         await Task.Delay(there, Time, ct).ConfigureAwait(false);
-        lock (_gate)
-        {
-            // A peer that left while the request travelled never sees it.
-            if (!_peers.ContainsKey(to) || _cut.Contains((from, to)))
-            {
-                throw new PeerUnreachableException(to, "connection lost before the request arrived");
-            }
-        }
+
+        // A peer that left while the request travelled never sees it.
+        EnsureStillLinked(to, from, to, "connection lost before the request arrived");
 
         byte[] response;
         try
@@ -145,15 +140,20 @@ public sealed class SimulatedNetwork
         }
 
         await Task.Delay(back, Time, ct).ConfigureAwait(false);
+        EnsureStillLinked(to, to, from, "connection lost before the response arrived");
+        return response;
+    }
+
+    /// <summary>Throws unless <paramref name="target"/> is still on the network and the link <paramref name="from"/> → <paramref name="to"/> is not cut.</summary>
+    private void EnsureStillLinked(string target, string from, string to, string reason)
+    {
         lock (_gate)
         {
-            if (!_peers.ContainsKey(to) || _cut.Contains((to, from)))
+            if (!_peers.ContainsKey(target) || _cut.Contains((from, to)))
             {
-                throw new PeerUnreachableException(to, "connection lost before the response arrived");
+                throw new PeerUnreachableException(target, reason);
             }
         }
-
-        return response;
     }
 
     private TimeSpan NextDelay() =>
