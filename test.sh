@@ -17,6 +17,14 @@ echo "==> guest SDK tests (node)"
 (cd sdk/assemblyscript && npm test --silent)
 
 echo "==> .NET tests"
-dotnet test Mero.slnx -c Release --no-build -nologo -v quiet --blame -- RunConfiguration.TestSessionTimeout=1500000
+# trx results let the failures be printed again, briefly, after everything else has run.
+results="$(mktemp -d /tmp/mero-test-results.XXXXXX)"
+if ! dotnet test Mero.slnx -c Release --no-build -nologo -v quiet --blame \
+    --logger trx --results-directory "$results" -- RunConfiguration.TestSessionTimeout=1500000; then
+    python3 scripts/test-failures.py "$results"
+    echo "==> tests failed (results in $results)"
+    exit 1
+fi
+rm -rf "$results"
 
 echo "==> all tests passed"
