@@ -39,7 +39,10 @@ public static class MerodCli
         run.SetAction((result, ct) => RunCommand.RunAsync(NodeHome(result.GetValue(home)!, result.GetValue(node)!), ct));
 
         var root = new RootCommand("merod: the Mero node daemon") { home, node, init, run };
-        return root.Parse(args).InvokeAsync();
+        // System.CommandLine would answer SIGINT/SIGTERM itself and kill the process two seconds later,
+        // cutting a node's shutdown (store close, peers told) short under load. The host's console
+        // lifetime handles the signals instead and waits for a clean stop (HostOptions.ShutdownTimeout).
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
     private static string NodeHome(string home, string node) => Path.GetFullPath(Path.Combine(home, node));

@@ -151,7 +151,7 @@ public sealed partial class ChurnReplicationTests(ITestOutputHelper output)
         output.WriteLine($"node4's write during shutdown failed with {failedDuringStop}; nodes 1-3 had written {progressAtStop} when it got SIGTERM");
         Assert.Equal(0, stopExit); // SIGTERM is a clean shutdown, not a crash
         var convergeStarted = clock.Elapsed;
-        var converged = await MerodCluster.ConvergedAsync(nodes, context, TimeSpan.FromSeconds(30));
+        var converged = await MerodCluster.ConvergedAsync(nodes, context, TimeSpan.FromSeconds(60));
         Assert.True(converged.Ok, converged.Views);
         output.WriteLine($"converged {(clock.Elapsed - convergeStarted).TotalSeconds:F1} s after the last write: {converged.Views}");
 

@@ -10,7 +10,7 @@ namespace Mero.Integration.Tests;
 /// <summary>The example apps (built from source) on a real merod over HTTP: private data, blobs, xcall, chat.</summary>
 public sealed class ExampleAppTests
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task Private_data_stays_in_the_private_column_survives_restart_and_never_enters_state()

@@ -11,6 +11,16 @@ namespace Mero.Integration.Tests;
 /// </summary>
 public sealed class MerodProcess : IAsyncDisposable
 {
+    /// <summary>
+    /// A merod start costs a few CPU-seconds (JIT, RocksDB, Wasmtime); on two cores shared with a dozen
+    /// test processes that has taken over 30 s of wall time. Slow under load is not a failure; a process
+    /// that exits, or never answers, still is.
+    /// </summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>Shutdown normally takes 1-3 s; the bound only catches a node that ignores the signal.</summary>
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
+
     private readonly StringBuilder _output = new();
     private Process? _process;
 
@@ -79,7 +89,7 @@ public sealed class MerodProcess : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + StartTimeout;
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
@@ -102,7 +112,7 @@ public sealed class MerodProcess : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"merod did not answer /admin-api/health within 30 s: {Output}");
+        throw new TimeoutException($"merod did not answer /admin-api/health within {StartTimeout.TotalSeconds} s: {Output}");
     }
 
     /// <summary>
@@ -121,7 +131,7 @@ public sealed class MerodProcess : IAsyncDisposable
             await kill.WaitForExitAsync();
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var timeout = new CancellationTokenSource(StopTimeout);
         try
         {
             await _process.WaitForExitAsync(timeout.Token);
@@ -129,7 +139,7 @@ public sealed class MerodProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"merod ignored SIG{signal} for 20 s: {Output}");
+            throw new TimeoutException($"merod ignored SIG{signal} for {StopTimeout.TotalSeconds} s: {Output}");
         }
     }
 

@@ -12,6 +12,9 @@ namespace Mero.Integration.Tests;
 /// </summary>
 public sealed class NamespaceFlowTests
 {
+    /// <summary>How long a change may take to show on the other node; generous because CI's two cores are shared.</summary>
+    private static readonly TimeSpan Eventually = TimeSpan.FromSeconds(60);
+
     [Fact]
     public async Task Namespace_create_invite_join_and_join_context_across_two_nodes()
     {
@@ -67,7 +70,7 @@ public sealed class NamespaceFlowTests
 
             // set-caps on node1 reaches node2 by gossip.
             await MeroctlAsync(node1, "group", "members", "set-caps", ns, member2, "can-create-context,can-invite-members");
-            var deadline = DateTime.UtcNow.AddSeconds(20);
+            var deadline = DateTime.UtcNow.Add(Eventually);
             uint caps = 0;
             while (DateTime.UtcNow < deadline && caps != 3)
             {
@@ -79,7 +82,7 @@ public sealed class NamespaceFlowTests
 
             // ReadOnly: node2's own mutations are discarded on node2 with a clear error.
             await MeroctlAsync(node1, "group", "members", "set-role", ns, member2, "read-only");
-            deadline = DateTime.UtcNow.AddSeconds(20);
+            deadline = DateTime.UtcNow.Add(Eventually);
             while (DateTime.UtcNow < deadline && (await MembersAsync(node2, ns))[member2] != "ReadOnly")
             {
                 await Task.Delay(100);
@@ -94,7 +97,7 @@ public sealed class NamespaceFlowTests
             await node2.StartAsync();
             var listed = Json((await MeroctlAsync(node2, "namespace", "ls", "--output-format", "json")).Stdout);
             Assert.Contains(listed.EnumerateArray(), n => n.GetProperty("namespaceId").GetString() == ns);
-            deadline = DateTime.UtcNow.AddSeconds(30);
+            deadline = DateTime.UtcNow.Add(Eventually);
             while (DateTime.UtcNow < deadline && caps != 4)
             {
                 caps = Json((await MeroctlAsync(node2, "group", "members", "get-caps", ns, member2, "--output-format", "json")).Stdout).GetProperty("capabilities").GetUInt32();
@@ -113,7 +116,7 @@ public sealed class NamespaceFlowTests
             // Subgroups: node1 creates one; both nodes list it.
             var group = Json((await MeroctlAsync(node1, "namespace", "create-group", ns, "--alias", "eng", "--output-format", "json")).Stdout).GetProperty("groupId").GetString()!;
             Assert.Equal([group], await SubgroupsAsync(node1, ns));
-            deadline = DateTime.UtcNow.AddSeconds(20);
+            deadline = DateTime.UtcNow.Add(Eventually);
             while (DateTime.UtcNow < deadline && (await SubgroupsAsync(node2, ns)).Count == 0)
             {
                 await Task.Delay(100);
@@ -128,7 +131,7 @@ public sealed class NamespaceFlowTests
             Assert.DoesNotContain(listed.EnumerateArray(), n => n.GetProperty("namespaceId").GetString() == ns);
             var afterLeave = await MeroctlAsync(node2, expectedExit: 1, "call", "set", "--context", context, "--args", "{\"key\":\"gone\",\"value\":\"x\"}");
             Assert.Contains("NotMember", afterLeave.Stderr, StringComparison.Ordinal);
-            deadline = DateTime.UtcNow.AddSeconds(20);
+            deadline = DateTime.UtcNow.Add(Eventually);
             while (DateTime.UtcNow < deadline && (await MembersAsync(node1, ns)).ContainsKey(member2))
             {
                 await Task.Delay(100);
@@ -138,7 +141,7 @@ public sealed class NamespaceFlowTests
 
             // The leaver stops following the namespace's context on the network too: its topic is
             // dropped, and a write on node1 no longer reaches it (before the leave it did within seconds).
-            deadline = DateTime.UtcNow.AddSeconds(10);
+            deadline = DateTime.UtcNow.Add(Eventually);
             while (DateTime.UtcNow < deadline && !node2.Output.Contains($"stopped following context {context}", StringComparison.Ordinal))
             {
                 await Task.Delay(100);
@@ -194,7 +197,7 @@ public sealed class NamespaceFlowTests
 
     private static async Task<string?> EventuallyGetAsync(MerodProcess node, string context, string key)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.Add(Eventually);
         string? value = null;
         while (DateTime.UtcNow < deadline)
         {

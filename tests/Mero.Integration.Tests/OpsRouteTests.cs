@@ -67,7 +67,7 @@ public sealed class OpsRouteTests
         var peer1 = PeerIdOf(node1);
         var peer2 = PeerIdOf(node2);
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline && (await PeersAsync(node1) != 1 || await PeersAsync(node2) != 1))
         {
             await Task.Delay(100);
@@ -97,7 +97,7 @@ public sealed class OpsRouteTests
         // The joiner subscribes to the context's topic right after the join, and learns who else is
         // on it by gossip: both settle within moments, so wait for them rather than race them.
         var topic = $"context/{context}";
-        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline && !(await SubscribedTopicsAsync(node2)).Contains(topic))
         {
             await Task.Delay(100);

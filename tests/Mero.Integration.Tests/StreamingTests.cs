@@ -9,7 +9,7 @@ namespace Mero.Integration.Tests;
 /// <summary>Events reach WebSocket and SSE subscribers of a context after a committed call, in upstream's frame shape.</summary>
 public sealed class StreamingTests
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task A_websocket_subscriber_receives_state_mutations_and_can_execute()
