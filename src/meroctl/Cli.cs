@@ -234,6 +234,11 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
 
             // Checked before creating, so a bad alias does not leave a context behind.
             var alias = s.Parse.GetValue(name) is { } n ? CheckedAlias(n) : null;
+            if (alias is not null && await s.Client.LookupAliasAsync(AliasTarget.Context, alias, ct).ConfigureAwait(false) is { } taken)
+            {
+                throw new AliasNotFoundException($"--name: alias '{alias}' already points to '{taken}'; nothing was created");
+            }
+
             var request = new Mero.Api.CreateContextRequest(
                 await ResolveApplicationAsync(s, s.Parse.GetRequiredValue(applicationId), ct).ConfigureAwait(false),
                 ContextSeed: s.Parse.GetValue(seed),

@@ -27,16 +27,16 @@ public sealed class MeroClientAliasTests : IAsyncLifetime
     {
         _node.On("POST", "/admin-api/alias/create/context", 200, """{"data":null}""");
         _node.On("POST", "/admin-api/alias/create/application", 409, """{"error":"alias 'kv' already exists"}""");
-        _node.On("POST", "/admin-api/alias/lookup/context/main", 200, $$"""{"data":{"value":"{{Canned.ContextId}}"}}""");
+        _node.On("POST", "/admin-api/alias/lookup/context/main", 200, $$$"""{"data":{"value":"{{{Canned.ContextId}}}"}}""");
         _node.On("POST", "/admin-api/alias/lookup/application/none", 200, """{"data":{"value":null}}""");
-        _node.On("GET", "/admin-api/alias/list/application", 200, $$"""{"data":{"kv":"{{Canned.AppId}}"}}""");
+        _node.On("GET", "/admin-api/alias/list/application", 200, $$$"""{"data":{"kv":"{{{Canned.AppId}}}"}}""");
         _node.On("POST", "/admin-api/alias/delete/context/main", 200, """{"data":null}""");
 
         await _client.CreateContextAliasAsync("main", Canned.ContextId);
-        Assert.Equal($$"""{"alias":"main","contextId":"{{Canned.ContextId}}"}""", _node.Last("POST", "/admin-api/alias/create/context").BodyText);
+        Assert.Equal($$$"""{"alias":"main","contextId":"{{{Canned.ContextId}}}"}""", _node.Last("POST", "/admin-api/alias/create/context").BodyText);
         var conflict = await Assert.ThrowsAsync<MeroApiException>(() => _client.CreateApplicationAliasAsync("kv", Canned.AppId));
         Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
-        Assert.Equal("alias 'kv' already exists", conflict.Message);
+        Assert.Equal("alias 'kv' already exists (HTTP 409)", conflict.Message);
 
         Assert.Equal(Canned.ContextId, await _client.LookupAliasAsync(AliasTarget.Context, "main"));
         Assert.Null(await _client.LookupAliasAsync(AliasTarget.Application, "none"));
@@ -48,7 +48,7 @@ public sealed class MeroClientAliasTests : IAsyncLifetime
     [Fact]
     public async Task Resolve_uses_an_id_as_is_and_looks_anything_else_up()
     {
-        _node.On("POST", "/admin-api/alias/lookup/context/main", 200, $$"""{"data":{"value":"{{Canned.ContextId}}"}}""");
+        _node.On("POST", "/admin-api/alias/lookup/context/main", 200, $$$"""{"data":{"value":"{{{Canned.ContextId}}}"}}""");
         _node.On("POST", "/admin-api/alias/lookup/context/gone", 200, """{"data":{"value":null}}""");
 
         Assert.Equal(Canned.OtherId, await _client.ResolveAsync(AliasTarget.Context, Canned.OtherId));
@@ -61,9 +61,9 @@ public sealed class MeroClientAliasTests : IAsyncLifetime
     [Fact]
     public async Task Leave_owned_identities_and_storage_read_their_envelopes()
     {
-        _node.On("POST", $"/admin-api/contexts/{Canned.ContextId}/leave", 200, $$"""{"data":{"contextId":"{{Canned.ContextId}}","memberPublicKey":"{{Canned.PublicKey}}"}}""");
+        _node.On("POST", $"/admin-api/contexts/{Canned.ContextId}/leave", 200, $$$"""{"data":{"contextId":"{{{Canned.ContextId}}}","memberPublicKey":"{{{Canned.PublicKey}}}"}}""");
         _node.On("POST", $"/admin-api/contexts/{Canned.OtherId}/leave", 409, """{"error":"this node holds no identity in context x (never joined here, or already left)"}""");
-        _node.On("GET", $"/admin-api/contexts/{Canned.ContextId}/identities-owned", 200, $$"""{"data":{"identities":["{{Canned.PublicKey}}"]}}""");
+        _node.On("GET", $"/admin-api/contexts/{Canned.ContextId}/identities-owned", 200, $$$"""{"data":{"identities":["{{{Canned.PublicKey}}}"]}}""");
         _node.On("GET", $"/admin-api/contexts/{Canned.ContextId}/storage", 200, """{"data":{"sizeInBytes":4096}}""");
 
         var left = await _client.LeaveContextAsync(Canned.ContextId);

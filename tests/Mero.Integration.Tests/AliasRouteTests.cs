@@ -246,6 +246,9 @@ public sealed class AliasRouteTests : IAsyncLifetime
         Assert.Equal(2, (await MeroctlAsync("context", "alias", "add", "bad name", "shop")).Code);
         Assert.Equal(2, (await MeroctlAsync("context", "alias", "add", "default", "shop")).Code);
         Assert.Equal(2, (await MeroctlAsync("context", "create", "-a", app, "--name", "no/slash")).Code);
+        var (taken, _, takenErr) = await MeroctlAsync("context", "create", "-a", app, "--name", "shop");
+        Assert.Equal(1, taken);
+        Assert.Contains("nothing was created", takenErr, StringComparison.Ordinal);
         Assert.Equal(3, (await _client.ListContextsAsync()).Contexts.Count);
 
         Assert.Equal(0, (await MeroctlAsync("context", "alias", "add", "s2", "shop")).Code);

@@ -11,16 +11,16 @@ public sealed class AliasCommandTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _node = (await FakeNode.StartAsync()).WithDefaults();
-        _node.On("POST", "/admin-api/alias/lookup/context/main", 200, $$"""{"data":{"value":"{{Canned.ContextId}}"}}""");
-        _node.On("POST", "/admin-api/alias/lookup/context/default", 200, $$"""{"data":{"value":"{{Canned.ContextId}}"}}""");
+        _node.On("POST", "/admin-api/alias/lookup/context/main", 200, $$$"""{"data":{"value":"{{{Canned.ContextId}}}"}}""");
+        _node.On("POST", "/admin-api/alias/lookup/context/default", 200, $$$"""{"data":{"value":"{{{Canned.ContextId}}}"}}""");
         _node.On("POST", "/admin-api/alias/lookup/context/fresh", 200, """{"data":{"value":null}}""");
         _node.On("POST", "/admin-api/alias/lookup/context/nosuch", 200, """{"data":{"value":null}}""");
-        _node.On("POST", "/admin-api/alias/lookup/application/kv", 200, $$"""{"data":{"value":"{{Canned.AppId}}"}}""");
+        _node.On("POST", "/admin-api/alias/lookup/application/kv", 200, $$$"""{"data":{"value":"{{{Canned.AppId}}}"}}""");
         _node.On("POST", "/admin-api/alias/create/context", 200, """{"data":null}""");
         _node.On("POST", "/admin-api/alias/delete/context/main", 200, """{"data":null}""");
-        _node.On("GET", "/admin-api/alias/list/context", 200, $$"""{"data":{"main":"{{Canned.ContextId}}","default":"{{Canned.ContextId}}"}}""");
-        _node.On("GET", $"/admin-api/contexts/{Canned.ContextId}/identities-owned", 200, $$"""{"data":{"identities":["{{Canned.PublicKey}}"]}}""");
-        _node.On("POST", $"/admin-api/contexts/{Canned.ContextId}/leave", 200, $$"""{"data":{"contextId":"{{Canned.ContextId}}","memberPublicKey":"{{Canned.PublicKey}}"}}""");
+        _node.On("GET", "/admin-api/alias/list/context", 200, $$$"""{"data":{"main":"{{{Canned.ContextId}}}","default":"{{{Canned.ContextId}}}"}}""");
+        _node.On("GET", $"/admin-api/contexts/{Canned.ContextId}/identities-owned", 200, $$$"""{"data":{"identities":["{{{Canned.PublicKey}}}"]}}""");
+        _node.On("POST", $"/admin-api/contexts/{Canned.ContextId}/leave", 200, $$$"""{"data":{"contextId":"{{{Canned.ContextId}}}","memberPublicKey":"{{{Canned.PublicKey}}}"}}""");
     }
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
@@ -33,7 +33,7 @@ public sealed class AliasCommandTests : IAsyncLifetime
         var (code, output, _) = await Json("context", "alias", "add", "fresh", "main");
         Assert.Equal(0, code);
         Assert.True(CliRun.Parse(output).GetProperty("changed").GetBoolean());
-        Assert.Equal($$"""{"alias":"fresh","contextId":"{{Canned.ContextId}}"}""", _node.Last("POST", "/admin-api/alias/create/context").BodyText);
+        Assert.Equal($$$"""{"alias":"fresh","contextId":"{{{Canned.ContextId}}}"}""", _node.Last("POST", "/admin-api/alias/create/context").BodyText);
 
         // Already pointing there: nothing sent.
         var (same, sameOut, _) = await Json("context", "alias", "add", "main", Canned.ContextId);
@@ -49,7 +49,7 @@ public sealed class AliasCommandTests : IAsyncLifetime
     [Fact]
     public async Task Use_with_force_deletes_then_recreates_the_default_alias()
     {
-        _node.On("POST", "/admin-api/alias/lookup/context/other", 200, $$"""{"data":{"value":"{{Canned.OtherId}}"}}""");
+        _node.On("POST", "/admin-api/alias/lookup/context/other", 200, $$$"""{"data":{"value":"{{{Canned.OtherId}}}"}}""");
         _node.On("POST", "/admin-api/alias/delete/context/default", 200, """{"data":null}""");
 
         var (refused, _, err) = await Json("context", "use", "other");
@@ -60,7 +60,7 @@ public sealed class AliasCommandTests : IAsyncLifetime
         var (code, _, _) = await Json("context", "use", "other", "--force");
         Assert.Equal(0, code);
         Assert.Single(_node.Requests, r => r.Path == "/admin-api/alias/delete/context/default");
-        Assert.Equal($$"""{"alias":"default","contextId":"{{Canned.OtherId}}"}""", _node.Last("POST", "/admin-api/alias/create/context").BodyText);
+        Assert.Equal($$$"""{"alias":"default","contextId":"{{{Canned.OtherId}}}"}""", _node.Last("POST", "/admin-api/alias/create/context").BodyText);
     }
 
     [Fact]
