@@ -208,7 +208,19 @@ public sealed class AliasRouteTests : IAsyncLifetime
         Assert.Equal(context, (await _client.GetContextAsync(context)).Id);
         Assert.Empty((await _client.GetOwnedContextIdentitiesAsync(context)).Identities);
         Assert.Equal(app, (await _client.GetContextAsync(context)).ApplicationId);
+
+        // Joining again brings a member back and clears the marker; the kept state is still there.
+        var contexts = _app.Services.GetRequiredService<Mero.Node.Contexts.ContextManager>();
+        var id = ContextId.Parse(context);
+        Assert.True(contexts.HasLeft(id));
+        Assert.True(await contexts.JoinAsync(id, ApplicationId.Parse(app), new byte[32], CancellationToken.None));
+        Assert.False(contexts.HasLeft(id));
+        Assert.Single((await _client.GetOwnedContextIdentitiesAsync(context)).Identities);
+        var read = await _client.ExecuteAsync(context, "get", JsonDocument.Parse(GetA).RootElement);
+        Assert.Equal("b", read.Output?.GetString());
     }
+
+    private const string GetA = """{"key":"a"}""";
 
     [Fact]
     public async Task Meroctl_resolves_aliases_sets_the_default_context_and_lists_owned_identities()
