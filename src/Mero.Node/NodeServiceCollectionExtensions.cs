@@ -29,6 +29,7 @@ public static class NodeServiceCollectionExtensions
             Path.Combine(options.HomeDirectory, "wasm-cache")));
         services.AddSingleton(options.Fetch);
         services.AddSingleton<ApplicationManager>();
+        services.AddSingleton<Aliases.AliasStore>();
         services.AddSingleton<EventBus>();
         services.AddHostedService(sp => sp.GetRequiredService<EventBus>());
         services.AddSingleton<ContextManager>();

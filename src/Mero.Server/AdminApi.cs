@@ -68,6 +68,7 @@ public static class AdminApi
         routes.MapGovernanceApi();
         routes.MapBlobApi();
         routes.MapOpsApi();
+        routes.MapAliasApi().MapContextLocalApi();
         return routes;
     }
 

@@ -171,11 +171,12 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
             });
         }));
 
-        var appId = new Argument<string>("APP_ID") { Description = "Application id" };
+        var appId = new Argument<string>("APP_ID") { Description = "Application id or alias" };
         var get = new Command("get", "Fetch application details") { appId };
         get.SetAction(Run(async (s, ct) =>
         {
-            var result = await s.Client.GetApplicationAsync(s.Parse.GetRequiredValue(appId), ct).ConfigureAwait(false);
+            var id = await ResolveApplicationAsync(s, s.Parse.GetRequiredValue(appId), ct).ConfigureAwait(false);
+            var result = await s.Client.GetApplicationAsync(id, ct).ConfigureAwait(false);
             s.Output.Write(result, o =>
             {
                 if (result.Application is not { } app)
@@ -217,10 +218,10 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
     {
         var command = new Command("context", "Manage contexts");
 
-        var applicationId = new Option<string>("--application-id", "-a") { Description = "Application to run in the context", Required = true, HelpName = "APP_ID" };
+        var applicationId = new Option<string>("--application-id", "-a") { Description = "Application (id or alias) to run in the context", Required = true, HelpName = "APP_ID" };
         var parameters = new Option<string?>("--params", "-p") { Description = "JSON arguments for the application's init", HelpName = "JSON" };
         var seed = new Option<string?>("--seed", "-s") { Description = "Seed for a deterministic context id (base58 hash)" };
-        var name = new Option<string?>("--name") { Description = "Human-readable context name" };
+        var name = new Option<string?>("--name") { Description = "Create a context alias with this name (also the context's name)", HelpName = "ALIAS" };
         var groupId = new Option<string?>("--group-id") { Description = "Group to create the context in" };
         var create = new Command("create", "Create a new context") { applicationId, parameters, seed, name, groupId };
         create.SetAction(Run(async (s, ct) =>
@@ -231,18 +232,35 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
                 init = System.Text.Encoding.UTF8.GetBytes(ParseJson(json, "--params").GetRawText());
             }
 
+            // Checked before creating, so a bad alias does not leave a context behind.
+            var alias = s.Parse.GetValue(name) is { } n ? CheckedAlias(n) : null;
+            if (alias is not null && await s.Client.LookupAliasAsync(AliasTarget.Context, alias, ct).ConfigureAwait(false) is { } taken)
+            {
+                throw new AliasNotFoundException($"--name: alias '{alias}' already points to '{taken}'; nothing was created");
+            }
+
             var request = new Mero.Api.CreateContextRequest(
-                s.Parse.GetRequiredValue(applicationId),
+                await ResolveApplicationAsync(s, s.Parse.GetRequiredValue(applicationId), ct).ConfigureAwait(false),
                 ContextSeed: s.Parse.GetValue(seed),
                 InitializationParams: init,
                 GroupId: s.Parse.GetValue(groupId),
                 Name: s.Parse.GetValue(name));
             var result = await s.Client.CreateContextAsync(request, ct).ConfigureAwait(false);
+            if (alias is not null)
+            {
+                await s.Client.CreateContextAliasAsync(alias, result.ContextId, ct).ConfigureAwait(false);
+            }
+
             s.Output.Write(result, o =>
             {
                 var table = Output.Table("Context Created", "Value");
                 Output.Row(table, "Context ID", result.ContextId);
                 Output.Row(table, "Member Public Key", result.MemberPublicKey);
+                if (alias is not null)
+                {
+                    Output.Row(table, "Alias", alias);
+                }
+
                 if (result.GroupId is { } group)
                 {
                     Output.Row(table, "Group ID", group);
@@ -275,32 +293,33 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
             });
         }));
 
-        var getId = new Argument<string>("CONTEXT_ID") { Description = "Context id" };
+        var getId = new Argument<string>("CONTEXT") { Description = "Context id or alias" };
         var get = new Command("get", "Fetch context details") { getId };
         get.SetAction(Run(async (s, ct) =>
         {
-            var context = await s.Client.GetContextAsync(s.Parse.GetRequiredValue(getId), ct).ConfigureAwait(false);
+            var context = await s.Client.GetContextAsync(await ResolveContextAsync(s, s.Parse.GetRequiredValue(getId), ct).ConfigureAwait(false), ct).ConfigureAwait(false);
             s.Output.Write(context, o => o.Render(ContextRow(ContextTable(), context)));
         }));
 
-        var deleteId = new Argument<string>("CONTEXT_ID") { Description = "Context id" };
+        var deleteId = new Argument<string>("CONTEXT") { Description = "Context id or alias" };
         var delete = new Command("delete", "Delete a context") { deleteId };
         delete.Aliases.Add("del");
         delete.SetAction(Run(async (s, ct) =>
         {
-            var result = await s.Client.DeleteContextAsync(s.Parse.GetRequiredValue(deleteId), ct).ConfigureAwait(false);
+            var result = await s.Client.DeleteContextAsync(await ResolveContextAsync(s, s.Parse.GetRequiredValue(deleteId), ct).ConfigureAwait(false), ct).ConfigureAwait(false);
             s.Output.Write(result, o => o.Render(Output.Success("Context Deleted", $"Successfully deleted context (deleted: {(result.IsDeleted ? "true" : "false")})")));
         }));
 
-        var identitiesId = new Argument<string>("CONTEXT_ID") { Description = "Context id" };
+        var identitiesId = new Argument<string>("CONTEXT") { Description = "Context id or alias" };
         var identities = new Command("identities", "List the member identities of a context") { identitiesId };
-        identities.SetAction(Run((s, ct) => ListIdentitiesAsync(s, s.Parse.GetRequiredValue(identitiesId), ct)));
+        identities.SetAction(Run((s, ct) => ListIdentitiesAsync(s, s.Parse.GetRequiredValue(identitiesId), false, ct)));
 
         // Upstream's spelling: `context identity list --context ID`.
-        var identityContext = new Option<string>("--context", "-c") { Description = "Context id", Required = true, HelpName = "CONTEXT_ID" };
-        var identityList = new Command("list", "List identities in a context") { identityContext };
+        var identityContext = new Option<string?>("--context", "-c") { Description = "Context id or alias (default: the 'default' context alias)", HelpName = "CONTEXT" };
+        var owned = new Option<bool>("--owned") { Description = "Show only the identities this node holds keys for" };
+        var identityList = new Command("list", "List identities in a context") { identityContext, owned };
         identityList.Aliases.Add("ls");
-        identityList.SetAction(Run((s, ct) => ListIdentitiesAsync(s, s.Parse.GetRequiredValue(identityContext), ct)));
+        identityList.SetAction(Run((s, ct) => ListIdentitiesAsync(s, s.Parse.GetValue(identityContext), s.Parse.GetValue(owned), ct)));
         var identity = new Command("identity", "Manage context identities") { identityList };
 
         command.Add(create);
@@ -310,12 +329,18 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
         command.Add(identities);
         command.Add(identity);
         command.Add(ContextSyncCommand());
+        command.Add(ContextAliasCommand());
+        command.Add(ContextUseCommand());
+        command.Add(ContextLeaveCommand());
         return command;
     }
 
-    private static async Task ListIdentitiesAsync(Session s, string contextId, CancellationToken ct)
+    private static async Task ListIdentitiesAsync(Session s, string? context, bool owned, CancellationToken ct)
     {
-        var result = await s.Client.GetContextIdentitiesAsync(contextId, ct).ConfigureAwait(false);
+        var contextId = await ResolveContextAsync(s, context, ct).ConfigureAwait(false);
+        var result = owned
+            ? await s.Client.GetOwnedContextIdentitiesAsync(contextId, ct).ConfigureAwait(false)
+            : await s.Client.GetContextIdentitiesAsync(contextId, ct).ConfigureAwait(false);
         s.Output.Write(result, o =>
         {
             if (result.Identities.Count == 0)
@@ -327,7 +352,7 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
             var table = Output.Table("Identity", "Type");
             foreach (var identity in result.Identities)
             {
-                Output.Row(table, identity, "Context Identity");
+                Output.Row(table, identity, owned ? "Owned Identity" : "Context Identity");
             }
 
             o.Render(table);
@@ -343,7 +368,7 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
     private Command CallCommand()
     {
         var method = new Argument<string>("METHOD") { Description = "Method to call" };
-        var context = new Option<string>("--context", "-c") { Description = "Context to call the method on", Required = true, HelpName = "CONTEXT_ID" };
+        var context = new Option<string?>("--context", "-c") { Description = "Context (id or alias) to call the method on (default: the 'default' context alias)", HelpName = "CONTEXT" };
         var args = new Option<string?>("--args") { Description = "JSON arguments to pass to the method (default {})", HelpName = "JSON" };
         var executor = new Option<string?>("--as") { Description = "Public key of the member identity to execute as (default: the node's identity in the context)", HelpName = "PUBLIC_KEY" };
         var command = new Command("call", "Call a method on a context") { method, context, args, executor };
@@ -351,7 +376,7 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
         {
             var json = ParseJson(s.Parse.GetValue(args) ?? "{}", "--args");
             var result = await s.Client.ExecuteAsync(
-                s.Parse.GetRequiredValue(context),
+                await ResolveContextAsync(s, s.Parse.GetValue(context), ct).ConfigureAwait(false),
                 s.Parse.GetRequiredValue(method),
                 json,
                 s.Parse.GetValue(executor),
@@ -428,7 +453,7 @@ public sealed partial class CommandFactory(TextWriter stdout, TextWriter stderr,
             await stderr.WriteLineAsync("error: cancelled").ConfigureAwait(false);
             return Cli.Failure;
         }
-        catch (Exception ex) when (ex is MeroApiException or NodeAddressException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is MeroApiException or NodeAddressException or IOException or UnauthorizedAccessException or AliasNotFoundException)
         {
             await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             if (ex is MeroApiException { RpcData.Detail: { Length: > 0 } detail } api && !api.Message.Contains(detail, StringComparison.Ordinal))

@@ -61,7 +61,7 @@ public sealed partial class CommandFactory
                 throw new UsageException("give exactly one of --context CONTEXT_ID or --all");
             }
 
-            var result = await s.Client.SyncContextsAsync(id, ct).ConfigureAwait(false);
+            var result = await s.Client.SyncContextsAsync(id is null ? null : await ResolveContextAsync(s, id, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
             s.Output.Write(result, o =>
             {
                 if (result.Results.Count == 0)
@@ -88,7 +88,7 @@ public sealed partial class CommandFactory
         var uninstall = new Command("uninstall", "Uninstall an application (refused while contexts use it)") { appId };
         uninstall.SetAction(Run(async (s, ct) =>
         {
-            var result = await s.Client.UninstallApplicationAsync(s.Parse.GetRequiredValue(appId), ct).ConfigureAwait(false);
+            var result = await s.Client.UninstallApplicationAsync(await ResolveApplicationAsync(s, s.Parse.GetRequiredValue(appId), ct).ConfigureAwait(false), ct).ConfigureAwait(false);
             s.Output.Write(result, o => o.Render(Output.Success("Application Uninstalled", $"Successfully uninstalled application '{result.ApplicationId}'")));
         }));
         return uninstall;

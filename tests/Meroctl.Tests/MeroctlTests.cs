@@ -263,12 +263,15 @@ public sealed class MeroctlTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Missing_required_option_is_usage_error()
+    public async Task Call_without_context_falls_back_to_the_default_alias_and_says_how_to_set_one()
     {
+        _node.On("POST", "/admin-api/alias/lookup/context/default", 200, """{"data":{"value":null}}""");
         var result = await Api("call", "get");
 
-        Assert.Equal(2, result.Code);
+        Assert.Equal(1, result.Code);
         Assert.Contains("--context", result.Err);
+        Assert.Contains("context use", result.Err);
+        Assert.DoesNotContain(_node.Requests, r => r.Path == "/jsonrpc");
     }
 
     [Fact]

@@ -107,6 +107,7 @@ public sealed partial class ApplicationManager(MeroStore store, WasmEngine engin
         var shared = List().Any(a => a.Id != id && a.Blob == record.Blob);
         using var batch = store.CreateBatch();
         batch.Delete(Column.Application, id.AsSpan());
+        Aliases.AliasStore.DeleteTargeting(store, batch, Aliases.AliasKind.Application, id.AsSpan());
         if (!shared)
         {
             batch.Delete(Column.Blob, record.Blob.AsSpan());

@@ -141,6 +141,9 @@ public sealed partial class ContextManager : BackgroundService
                 case DeleteContextCommand delete:
                     delete.Completion.TrySetResult(Delete(delete.ContextId));
                     break;
+                case LeaveContextCommand leave:
+                    leave.Completion.TrySetResult(Leave(leave.ContextId));
+                    break;
                 default:
                     HandleReplication(command);
                     break;
@@ -213,7 +216,7 @@ public sealed partial class ContextManager : BackgroundService
     {
         if (Get(command.ContextId) is not null)
         {
-            return false;
+            return HasLeft(command.ContextId) && Rejoin(command);
         }
 
         using var member = Ed25519KeyPair.FromSeed(command.MemberSeed);
@@ -222,6 +225,19 @@ public sealed partial class ContextManager : BackgroundService
         using var batch = _store.CreateBatch();
         batch.Put(Column.Context, command.ContextId.AsSpan(), record.Encode());
         ContextIdentities.Put(batch, command.ContextId, new ContextIdentity(member.PublicKey, member.ExportSeed()));
+        _store.Commit(batch);
+        LogJoined(_logger, command.ContextId.ToString(), command.ApplicationId.ToString());
+        _outbox?.Post(new ReplicationNotice.ContextFollowed(command.ContextId));
+        return true;
+    }
+
+    /// <summary>Joining a context left locally: its data stayed, so only the member row and the topic come back.</summary>
+    private bool Rejoin(JoinContextCommand command)
+    {
+        using var member = Ed25519KeyPair.FromSeed(command.MemberSeed);
+        using var batch = _store.CreateBatch();
+        ContextIdentities.Put(batch, command.ContextId, new ContextIdentity(member.PublicKey, member.ExportSeed()));
+        batch.Delete(Column.Meta, LeftKey(command.ContextId));
         _store.Commit(batch);
         LogJoined(_logger, command.ContextId.ToString(), command.ApplicationId.ToString());
         _outbox?.Post(new ReplicationNotice.ContextFollowed(command.ContextId));
@@ -308,6 +324,7 @@ public sealed partial class ContextManager : BackgroundService
         }
 
         batch.Delete(Column.Context, contextId.AsSpan());
+        ForgetLocalRecords(batch, contextId);
         _store.Commit(batch);
         ForgetReplicationState(contextId);
         LogDeleted(_logger, contextId.ToString());

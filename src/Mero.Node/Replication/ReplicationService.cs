@@ -130,7 +130,8 @@ public sealed partial class ReplicationService : BackgroundService
 
     private async Task FollowAsync(ContextId context, CancellationToken ct)
     {
-        if (!_followed.TryAdd(context, 0))
+        // A context left locally stays unfollowed across restarts until it is joined again.
+        if (_contexts.HasLeft(context) || !_followed.TryAdd(context, 0))
         {
             return;
         }
