@@ -36,6 +36,12 @@ public sealed partial class GovernanceService
     public async Task SetSubgroupVisibilityAsync(GroupId group, Visibility visibility, CancellationToken ct)
     {
         var ns = await NamespaceOfAsync(group, ct).ConfigureAwait(false);
+        if (group == ns)
+        {
+            // A bad target, not a missing right (the op itself would say Unauthorized).
+            throw new NodeException(NodeErrorKind.InvalidInput, "the namespace root has no visibility: set it on a subgroup");
+        }
+
         await IssueAsync(ns, new SetVisibilityOp(group, visibility), ct).ConfigureAwait(false);
     }
 

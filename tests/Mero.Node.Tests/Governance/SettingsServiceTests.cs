@@ -123,6 +123,7 @@ public sealed class SettingsServiceTests
         await AssertRefused(NodeErrorKind.NotFound, () => node1.Service.DetachContextAsync(sub, created.Context, Ct));
         await AssertRefused(NodeErrorKind.InvalidInput, () => node1.Service.SetDefaultCapabilitiesAsync(sub, (Capabilities)(1u << 9), Ct));
         await AssertRefused(NodeErrorKind.InvalidInput, () => node1.Service.UpdateGroupSettingsAsync(sub, new GroupSettingsUpdate(), Ct));
+        await AssertRefused(NodeErrorKind.InvalidInput, () => node1.Service.SetSubgroupVisibilityAsync(ns, Visibility.Open, Ct));
         await AssertRefused(NodeErrorKind.InvalidInput, () => node1.Service.UpdateGroupSettingsAsync(ns, new GroupSettingsUpdate(Capabilities.None, Visibility.Open), Ct));
 
         Assert.Equal(heads1, await node1.Query(ns, e => e.Heads.Order().ToList()));
