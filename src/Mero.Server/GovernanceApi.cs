@@ -16,7 +16,7 @@ namespace Mero.Server;
 /// docs/governance.md "Node wiring"). Every write goes through <see cref="GovernanceService"/>,
 /// which signs, applies and gossips the op.
 /// </summary>
-public static class GovernanceApi
+public static partial class GovernanceApi
 {
     private static readonly TimeSpan DefaultInvitationLifetime = TimeSpan.FromDays(365);
 
@@ -103,6 +103,7 @@ public static class GovernanceApi
                 return HttpJson.Data(new JoinContextResponseData(joined.ToString(), member.ToString()));
             });
         });
+        MapSettingsRoutes(admin);
         return routes;
     }
 

@@ -8,7 +8,8 @@ namespace Meroctl;
 /// <summary>
 /// <c>namespace</c> (alias <c>ns</c>) and <c>group</c> commands, with upstream meroctl's names:
 /// namespace create/invite/join/list/get/identity/groups; group list/get/join-context/contexts,
-/// group members list/remove/set-role/set-capabilities (set-caps)/get-capabilities (get-caps).
+/// group members list/remove/set-role/set-capabilities (set-caps)/get-capabilities (get-caps);
+/// settings, sync, members add/check-access and contexts detach are in GovernanceCommands.Settings.cs.
 /// </summary>
 public sealed partial class CommandFactory
 {
@@ -209,13 +210,15 @@ public sealed partial class CommandFactory
                 o.Render(table);
             });
         }));
-        var contexts = new Command("contexts", "List contexts in a group") { contextsList };
+        var contexts = new Command("contexts", "List or detach contexts in a group") { contextsList, GroupContextDetachCommand() };
 
         command.Add(list);
         command.Add(get);
         command.Add(joinContext);
         command.Add(contexts);
         command.Add(MembersCommand());
+        command.Add(GroupSettingsCommand());
+        command.Add(GroupSyncCommand());
         foreach (var sub in GroupLifecycleCommands())
         {
             command.Add(sub);
@@ -317,6 +320,11 @@ public sealed partial class CommandFactory
         command.Add(setRole);
         command.Add(setCaps);
         command.Add(getCaps);
+        foreach (var sub in MemberAddCommands())
+        {
+            command.Add(sub);
+        }
+
         return command;
     }
 
