@@ -120,8 +120,8 @@ public class ReplicationClusterTests
         await cluster.StartNodeAsync(2);
         Assert.True(await cluster.WaitConvergedAsync(context, Converge), cluster.Describe(context));
         var replication = cluster[2].Replication;
-        Assert.True(replication.FetchedBySync >= 250, $"fetched {replication.FetchedBySync}");
-        Assert.True(replication.CatchUpRequests <= 12, $"{replication.CatchUpRequests} requests for {replication.FetchedBySync} ops");
+        Assert.True(replication.FetchedBySync >= 250, $"fetched {replication.FetchedBySync} (snapshot: {replication.LastSnapshot}): {cluster.Describe(context)}");
+        Assert.True(replication.CatchUpRequests <= 12, $"{replication.CatchUpRequests} requests for {replication.FetchedBySync} ops: {cluster.Describe(context)}");
         Assert.Equal("\"149\"", await cluster[2].CallAsync(context, "get", """{"key":"w1-149"}"""));
         Assert.Equal("\"0\"", await cluster[2].CallAsync(context, "get", """{"key":"w0-0"}"""));
     }
