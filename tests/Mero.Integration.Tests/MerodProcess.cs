@@ -59,8 +59,17 @@ public sealed class MerodProcess : IAsyncDisposable
     public static async Task<MerodProcess> StartAsync(string nodeName = "node1")
     {
         var node = await InitAsync(nodeName);
-        await node.StartAsync();
-        return node;
+        try
+        {
+            await node.StartAsync();
+            return node;
+        }
+        catch
+        {
+            // The caller never gets the node, so nobody else would stop it or delete its home.
+            await node.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Inits a node in a fresh temp home without running it (so several can init at once, then be configured).</summary>
@@ -112,6 +121,7 @@ public sealed class MerodProcess : IAsyncDisposable
             await Task.Delay(100);
         }
 
+        _process.Kill(entireProcessTree: true);
         throw new TimeoutException($"merod did not answer /admin-api/health within {StartTimeout.TotalSeconds} s: {Output}");
     }
 
