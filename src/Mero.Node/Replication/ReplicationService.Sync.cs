@@ -147,6 +147,9 @@ public sealed partial class ReplicationService
             }
         }
 
+        // Counted before applying: whoever sees the ops applied also sees them counted.
+        Interlocked.Add(ref _fetchedBySync, fetched.Count);
+
         // Discovered newest first: applying in reverse puts parents before children almost always.
         var opened = new List<ContextOp>(fetched.Count);
         for (var i = fetched.Count - 1; i >= 0; i--)
@@ -163,7 +166,6 @@ public sealed partial class ReplicationService
             applied += (await _contexts.ApplyRemoteAsync(chunk, ct).ConfigureAwait(false)).Where(r => r.Status == RemoteApplyStatus.Applied).Sum(r => r.AppliedCount);
         }
 
-        Interlocked.Add(ref _fetchedBySync, fetched.Count);
         LogCaughtUp(_logger, context.ToString(), peer, fetched.Count, applied);
     }
 
