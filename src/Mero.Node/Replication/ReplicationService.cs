@@ -130,8 +130,9 @@ public sealed partial class ReplicationService : BackgroundService
 
     private async Task FollowAsync(ContextId context, CancellationToken ct)
     {
-        // A context left locally stays unfollowed across restarts until it is joined again.
-        if (_contexts.HasLeft(context) || !_followed.TryAdd(context, 0))
+        // Every publish passes here, so the followed set answers first; only a context not yet followed
+        // costs the store read (a context left locally stays unfollowed across restarts until joined again).
+        if (_followed.ContainsKey(context) || _contexts.HasLeft(context) || !_followed.TryAdd(context, 0))
         {
             return;
         }
