@@ -29,7 +29,7 @@ public static partial class GovernanceApi
             WithContext(id, context, async (g, c) =>
             {
                 await gov.DetachContextAsync(g, c, ct).ConfigureAwait(false);
-                return Results.Json(new EmptyResponse(), ApiJson.Options);
+                return Empty();
             }));
         admin.MapPost("/groups/{id}/sync", (string id, GovernanceService gov, CancellationToken ct) =>
             WithGroup(id, async g =>
@@ -77,7 +77,7 @@ public static partial class GovernanceApi
         return await WithGroup(id, async g =>
         {
             await gov.SetDefaultCapabilitiesAsync(g, (Capabilities)caps, ct).ConfigureAwait(false);
-            return Results.Json(new EmptyResponse(), ApiJson.Options);
+            return Empty();
         }).ConfigureAwait(false);
     }
 
@@ -97,7 +97,7 @@ public static partial class GovernanceApi
         return await WithGroup(id, async g =>
         {
             await gov.SetSubgroupVisibilityAsync(g, visibility, ct).ConfigureAwait(false);
-            return Results.Json(new EmptyResponse(), ApiJson.Options);
+            return Empty();
         }).ConfigureAwait(false);
     }
 
@@ -154,7 +154,7 @@ public static partial class GovernanceApi
             var role = GroupRole.Member;
             if (entry.Role is { } text && !TryParseRole(text, out role))
             {
-                return HttpJson.Error(StatusCodes.Status400BadRequest, $"role '{HttpJson.Truncate(text)}' is not Admin, Member or ReadOnly");
+                return RoleError(text);
             }
 
             members.Add(new MemberToAdd(key, role));
@@ -163,7 +163,7 @@ public static partial class GovernanceApi
         return await WithGroup(id, async g =>
         {
             await gov.AddMembersAsync(g, members, ct).ConfigureAwait(false);
-            return Results.Json(new EmptyResponse(), ApiJson.Options);
+            return Empty();
         }).ConfigureAwait(false);
     }
 

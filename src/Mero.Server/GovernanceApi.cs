@@ -145,7 +145,7 @@ public static partial class GovernanceApi
         var role = GroupRole.Member;
         if (body.Role is { } text && !TryParseRole(text, out role))
         {
-            return HttpJson.Error(StatusCodes.Status400BadRequest, $"role '{HttpJson.Truncate(text)}' is not Admin, Member or ReadOnly");
+            return RoleError(text);
         }
 
         if (body.ExpirationTimestamp is 0 or > 100UL * 365 * 24 * 3600)
@@ -251,7 +251,7 @@ public static partial class GovernanceApi
         return await WithGroup(id, async g =>
         {
             await gov.RemoveMembersAsync(g, members, ct).ConfigureAwait(false);
-            return Results.Json(new EmptyResponse(), ApiJson.Options);
+            return Empty();
         }).ConfigureAwait(false);
     }
 
@@ -265,13 +265,13 @@ public static partial class GovernanceApi
 
         if (!TryParseRole(body.Role ?? "", out var role))
         {
-            return HttpJson.Error(StatusCodes.Status400BadRequest, $"role '{HttpJson.Truncate(body.Role)}' is not Admin, Member or ReadOnly");
+            return RoleError(body.Role);
         }
 
         return await WithMember(id, identity, async (g, member) =>
         {
             await gov.SetRoleAsync(g, member, role, ct).ConfigureAwait(false);
-            return Results.Json(new EmptyResponse(), ApiJson.Options);
+            return Empty();
         }).ConfigureAwait(false);
     }
 
@@ -286,7 +286,7 @@ public static partial class GovernanceApi
         return await WithMember(id, identity, async (g, member) =>
         {
             await gov.SetCapabilitiesAsync(g, member, (Capabilities)body.Capabilities, ct).ConfigureAwait(false);
-            return Results.Json(new EmptyResponse(), ApiJson.Options);
+            return Empty();
         }).ConfigureAwait(false);
     }
 
@@ -367,7 +367,7 @@ public static partial class GovernanceApi
         return await WithGroup(id, async g =>
         {
             await gov.SetMetadataAsync(g, kind, targetId, body.Name, data, ct).ConfigureAwait(false);
-            return Results.Json(new EmptyResponse(), ApiJson.Options);
+            return Empty();
         }).ConfigureAwait(false);
     }
 
@@ -382,6 +382,12 @@ public static partial class GovernanceApi
             ? Guard(() => body(group, c))
             : Task.FromResult(contextError!);
     }
+
+    private static IResult RoleError(string? text) =>
+        HttpJson.Error(StatusCodes.Status400BadRequest, $"role '{HttpJson.Truncate(text)}' is not Admin, Member or ReadOnly");
+
+    /// <summary>Upstream's answer to a governance write: an empty object.</summary>
+    private static IResult Empty() => Results.Json(new EmptyResponse(), ApiJson.Options);
 
     public static bool TryParseRole(string text, out GroupRole role) =>
         Enum.TryParse(text.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out role)
