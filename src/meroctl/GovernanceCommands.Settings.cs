@@ -27,10 +27,7 @@ public sealed partial class CommandFactory
             {
                 var table = Output.Table("Default Setting", "Value");
                 Output.Row(table, "Subgroup Visibility", g.SubgroupVisibility);
-                for (var bit = 0; bit < CapabilityNames.Length; bit++)
-                {
-                    Output.Row(table, CapabilityNames[bit].ToUpperInvariant().Replace('-', '_'), ((g.DefaultCapabilities & (1u << bit)) != 0) ? "true" : "false");
-                }
+                CapabilityRows(table, g.DefaultCapabilities);
 
                 o.Render(table);
             });
@@ -42,25 +39,12 @@ public sealed partial class CommandFactory
             Description = "Capability bits as a number or names joined by ','; combined with the --can-* flags (none given: 0)",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var flags = CapabilityNames.Select(n => new Option<bool>("--" + n) { Description = $"New members get {n}" }).ToList();
         var setCaps = new Command("set-default-capabilities", "Set default capabilities for new group members (admin only)") { capsGroup, capsValue };
         setCaps.Aliases.Add("set-default-caps");
-        foreach (var flag in flags)
-        {
-            setCaps.Add(flag);
-        }
-
+        var flags = AddCapabilityFlags(setCaps, "New members get");
         setCaps.SetAction(Run(async (s, ct) =>
         {
-            var caps = s.Parse.GetValue(capsValue) is { } text ? ParseCapabilities(text) : 0u;
-            for (var bit = 0; bit < flags.Count; bit++)
-            {
-                if (s.Parse.GetValue(flags[bit]))
-                {
-                    caps |= 1u << bit;
-                }
-            }
-
+            var caps = ReadCapabilities(s.Parse, capsValue, flags);
             await s.Client.SetDefaultCapabilitiesAsync(s.Parse.GetRequiredValue(capsGroup), caps, ct).ConfigureAwait(false);
             s.Output.Write(new SetDefaultCapabilitiesRequest(caps), o => o.Render(Output.Success("Default Capabilities Updated", $"New members get {DescribeCapabilities(caps)}")));
         }));
@@ -157,10 +141,7 @@ public sealed partial class CommandFactory
             {
                 var table = Output.Table("Access", "Value");
                 Output.Row(table, "Role", result.Role);
-                for (var bit = 0; bit < CapabilityNames.Length; bit++)
-                {
-                    Output.Row(table, CapabilityNames[bit].ToUpperInvariant().Replace('-', '_'), ((caps & (1u << bit)) != 0) ? "true" : "false");
-                }
+                CapabilityRows(table, caps);
 
                 o.Render(table);
             });

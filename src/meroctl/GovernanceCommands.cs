@@ -282,25 +282,12 @@ public sealed partial class CommandFactory
             Description = "Capability bits as a number (0x.. or decimal) or names joined by ',' (" + string.Join(", ", CapabilityNames) + "); combined with the --can-* flags",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var flags = CapabilityNames.Select(n => new Option<bool>("--" + n) { Description = $"Grant {n}" }).ToList();
         var setCaps = new Command("set-capabilities", "Set a member's capabilities (admin only)") { capsGroup, capsMember, capsValue };
         setCaps.Aliases.Add("set-caps");
-        foreach (var flag in flags)
-        {
-            setCaps.Add(flag);
-        }
-
+        var flags = AddCapabilityFlags(setCaps, "Grant");
         setCaps.SetAction(Run(async (s, ct) =>
         {
-            var caps = s.Parse.GetValue(capsValue) is { } text ? ParseCapabilities(text) : 0u;
-            for (var bit = 0; bit < flags.Count; bit++)
-            {
-                if (s.Parse.GetValue(flags[bit]))
-                {
-                    caps |= 1u << bit;
-                }
-            }
-
+            var caps = ReadCapabilities(s.Parse, capsValue, flags);
             await s.Client.SetMemberCapabilitiesAsync(s.Parse.GetRequiredValue(capsGroup), s.Parse.GetRequiredValue(capsMember), new SetMemberCapabilitiesRequest(caps), ct).ConfigureAwait(false);
             s.Output.Write(new MemberCapabilitiesData(caps), o => o.Render(Output.Success("Capabilities Updated", $"Capabilities set to {DescribeCapabilities(caps)}")));
         }));
@@ -329,6 +316,42 @@ public sealed partial class CommandFactory
     }
 
     /// <summary>A number (decimal or 0x hex) or capability names joined by ',' or '|'; unknown names are a usage error.</summary>
+    /// <summary>One <c>--can-*</c> flag per capability bit, added to <paramref name="command"/> in bit order.</summary>
+    private static List<Option<bool>> AddCapabilityFlags(Command command, string verb)
+    {
+        var flags = CapabilityNames.Select(n => new Option<bool>("--" + n) { Description = $"{verb} {n}" }).ToList();
+        foreach (var flag in flags)
+        {
+            command.Add(flag);
+        }
+
+        return flags;
+    }
+
+    /// <summary>The positional capability value (none given: 0) with every set <c>--can-*</c> flag added.</summary>
+    private static uint ReadCapabilities(ParseResult parse, Argument<string?> value, IReadOnlyList<Option<bool>> flags)
+    {
+        var caps = parse.GetValue(value) is { } text ? ParseCapabilities(text) : 0u;
+        for (var bit = 0; bit < flags.Count; bit++)
+        {
+            if (parse.GetValue(flags[bit]))
+            {
+                caps |= 1u << bit;
+            }
+        }
+
+        return caps;
+    }
+
+    /// <summary>One row per capability (CAN_CREATE_CONTEXT: true/false).</summary>
+    private static void CapabilityRows(Spectre.Console.Table table, uint caps)
+    {
+        for (var bit = 0; bit < CapabilityNames.Length; bit++)
+        {
+            Output.Row(table, CapabilityNames[bit].ToUpperInvariant().Replace('-', '_'), ((caps & (1u << bit)) != 0) ? "true" : "false");
+        }
+    }
+
     internal static uint ParseCapabilities(string text)
     {
         var trimmed = text.Trim();
